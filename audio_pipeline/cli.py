@@ -1,0 +1,322 @@
+"""The command line: Click only. Parse options, call the library, map errors to one line.
+
+Heavy modules (whisper, torch, numpy, mutagen) are imported inside commands, through
+the library, so `--help` stays instant and this file holds no logic of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import PipelineError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """One line on stderr and a non-zero exit, never a traceback (unless --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PipelineError as exc:
+            _echo_err(f"error: {exc.one_line()}")
+            sys.exit(EXIT_FAILED)
+        except KeyboardInterrupt:
+            _echo_err("interrupted")
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user gets one line, developers --debug
+            if os.environ.get("AUDIO_PIPELINE_DEBUG"):
+                raise
+            _echo_err(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(set AUDIO_PIPELINE_DEBUG=1 for a traceback)"
+            )
+            sys.exit(EXIT_FAILED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_option(fn: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Podcast config TOML (default: $AUDIO_PIPELINE_CONFIG or config/podcast.toml).",
+    )(fn)
+
+
+def metadata_options(fn: F) -> F:
+    """The episode metadata flags shared by `process` and `tag`."""
+    options = [
+        click.option("--title", default="", help="Episode title."),
+        click.option("--author", "authors", multiple=True, help="An author (repeat for more)."),
+        click.option("--narrator", default="", help="Narrator (default from the config)."),
+        click.option("--source-url", default="", help="URL of the original text (http/https)."),
+        click.option("--summary", default="", help="The episode's written summary."),
+        click.option("--episode-number", type=int, default=None, help="Episode number."),
+        click.option("--season", type=int, default=None, help="Season number."),
+        click.option("--date", default="", help="Publication date, YYYY-MM-DD."),
+        click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Cover image, JPEG or PNG."),
+        click.option("--id3v2.3", "id3v23", is_flag=True, help="Write ID3v2.3 for older players."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _meta_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    keys = ("title", "authors", "narrator", "source_url", "summary", "episode_number", "season",
+            "date", "cover")
+    return {k: kw[k] for k in keys if k in kw}
+
+
+def _progress(slug: str, stage: str) -> None:
+    _echo_err(f"[{slug}] {stage}...")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="audio-pipeline")
+def cli() -> None:
+    """Turn a narrator's recording of an article into finished podcast episode assets."""
+
+
+@cli.command()
+@click.argument("audio", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--source", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The article text (markdown, HTML or plain) the narration reads.")
+@click.option("--slug", default=None, help="Output name (default: from the title or file name).")
+@metadata_options
+@config_option
+@click.option("--model", default=None, help="Whisper model: bundled name, checkpoint, "
+              "CTranslate2 folder or Whisper name (default: config, else tiny.en).")
+@click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@click.option("--preset", default=None, help="Loudness preset (podcast, podcast-mono, ebu-r128, "
+              "streaming).")
+@click.option("--target", type=float, default=None, help="Integrated loudness target, LUFS.")
+@click.option("--true-peak", type=float, default=None, help="True-peak ceiling, dBTP.")
+@click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
+@handle_errors
+def process(audio: Path, out_dir: Path, source: Path | None, slug: str | None,
+            config_path: Path | None, model: str | None, allow_download: bool,
+            preset: str | None, target: float | None, true_peak: float | None,
+            no_cache: bool, id3v23: bool, **meta: Any) -> None:
+    """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
+    from .cache import TranscriptCache
+    from .config import build_episode, load_config, with_overrides
+    from .pipeline import make_transcriber, process_episode
+
+    config = with_overrides(
+        load_config(config_path), model=model, loudness_preset=preset, target_lufs=target,
+        true_peak=true_peak, id3_version=3 if id3v23 else None,
+    )
+    episode = build_episode(audio, config, source=source, slug=slug, **_meta_kwargs(meta))
+    transcriber = make_transcriber(config, allow_download=allow_download)
+    cache = None if no_cache else TranscriptCache()
+    result = process_episode(episode, config, out_dir, transcriber=transcriber, cache=cache,
+                             on_stage=_progress)
+    for warning in result.warnings:
+        _echo_err(f"warning: {warning}")
+    if result.loudness is not None and result.loudness.output is not None:
+        out = result.loudness.output
+        _echo_err(f"loudness: {out.integrated:.1f} LUFS, true peak {out.true_peak:.1f} dBTP "
+                  f"(target {result.loudness.target:g}, ceiling {result.loudness.ceiling:g})")
+    if result.alignment is not None:
+        from .align import verdict
+
+        _echo_err(verdict(result.alignment))
+    folder = result.outputs["mp3"].parent
+    click.echo(f"outputs: {folder}")
+
+
+@cli.group()
+def models() -> None:
+    """List the Whisper models available offline, or export one."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def models_list(as_json: bool) -> None:
+    """Show bundled, cached and downloadable models."""
+    from dataclasses import asdict
+
+    from .transcribe import list_models
+
+    infos = list_models()
+    if as_json:
+        click.echo(json.dumps([asdict(i) for i in infos], default=str, indent=2))
+        return
+    print_table(["name", "kind", "available", "path"],
+                [[i.name, i.kind, "yes" if i.available else "no", str(i.path or "")]
+                 for i in infos])
+
+
+@models.command("export")
+@click.argument("name")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def models_export(name: str, dest: Path) -> None:
+    """Write NAME as an openai-whisper checkpoint (usable by `whisper --model DEST`)."""
+    from .transcribe import export_model
+
+    click.echo(f"wrote {export_model(name, dest)}")
+
+
+def print_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:
+    """A table on a terminal, plain tab-separated text otherwise."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        click.echo("\t".join(headers))
+        for row in rows:
+            click.echo("\t".join(row))
+        return
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return "-"
+    return f"{value:.1f}{unit}"
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--preset", default=None, help="Preset whose target the gain is computed for.")
+@click.option("--target", type=float, default=None, help="Target LUFS (overrides the preset).")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def loudness(files: tuple[Path, ...], preset: str | None, target: float | None,
+             config_path: Path | None, as_json: bool) -> None:
+    """Measure integrated loudness, loudness range and true peak of audio files."""
+    from .config import load_config
+    from .loudness import load_preset, measure
+    from .media import decode
+
+    config = load_config(config_path)
+    chosen = load_preset(preset or config.loudness_preset)
+    goal = target if target is not None else (config.target_lufs if preset is None and
+                                              config.target_lufs is not None else chosen.target)
+    rows, docs, failed = [], [], False
+    for path in files:
+        try:
+            m = measure(decode(path), dual_mono=chosen.dual_mono)
+        except PipelineError as exc:
+            _echo_err(f"error: {exc.one_line()}")
+            failed = True
+            continue
+        gain = None if m.integrated == float("-inf") else goal - m.integrated
+        docs.append({"file": str(path), "integrated": m.integrated, "lra": m.lra,
+                     "true_peak": m.true_peak, "sample_peak": m.sample_peak,
+                     "target": goal, "gain_needed": gain})
+        rows.append([str(path), _fmt(m.integrated, " LUFS"), _fmt(m.lra, " LU"),
+                     _fmt(m.true_peak, " dBTP"), _fmt(gain, " dB")])
+    if as_json:
+        click.echo(json.dumps(docs, indent=2, default=lambda v: None))
+    elif rows:
+        print_table(["file", "integrated", "LRA", "true peak", f"gain to {goal:g}"], rows)
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Take the metadata from this manifest's episode (with --slug).")
+@click.option("--slug", default=None, help="Which manifest episode.")
+@metadata_options
+@config_option
+@handle_errors
+def tag(mp3: Path, manifest: Path | None, slug: str | None, config_path: Path | None,
+        id3v23: bool, **meta: Any) -> None:
+    """(Re)tag an MP3 in place without re-encoding it."""
+    from .config import build_episode, load_config, load_manifest
+    from .errors import ManifestError
+    from .tags import write_tags
+
+    config = load_config(config_path)
+    if manifest is not None:
+        loaded = load_manifest(manifest, config, check_files=False)
+        matches = [e for e in loaded.episodes if slug in (None, e.slug)]
+        if len(matches) != 1:
+            known = ", ".join(e.slug for e in loaded.episodes)
+            raise ManifestError(f"--slug must name one episode (known: {known})", manifest)
+        episode = matches[0]
+        config = loaded.config
+    else:
+        episode = build_episode(mp3, config, **_meta_kwargs(meta))
+    version = 3 if id3v23 else config.id3_version
+    for warning in write_tags(mp3, episode.meta, version=version):
+        _echo_err(f"warning: {warning}")
+    click.echo(f"tagged {mp3} (ID3v2.{version})")
+
+
+@cli.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def inspect(mp3: Path, as_json: bool) -> None:
+    """Show an MP3's tags, chapters and loudness."""
+    from .loudness import measure
+    from .media import decode
+    from .tags import read_tags
+
+    tags = read_tags(mp3)
+    m = measure(decode(mp3))
+    loud = {"integrated": m.integrated, "lra": m.lra, "true_peak": m.true_peak}
+    if as_json:
+        click.echo(json.dumps({"file": str(mp3), "tags": tags, "loudness": loud}, indent=2,
+                              ensure_ascii=False, default=lambda v: None))
+        return
+    rows = [[k, _short(v)] for k, v in tags.items() if k != "chapters"]
+    rows += [[f"chapter {c.get('start', 0):.1f}s", str(c.get("title", ""))]
+             for c in tags.get("chapters", [])]
+    rows += [["loudness", f"{_fmt(m.integrated, ' LUFS')}, LRA {_fmt(m.lra, ' LU')}, "
+              f"true peak {_fmt(m.true_peak, ' dBTP')}"]]
+    print_table(["field", "value"], rows, title=str(mp3))
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def main() -> None:
+    cli(prog_name="audio-pipeline")
+
+
+from . import cli_batch  # noqa: E402,F401 - registers `batch` and `shownotes` on `cli`
+
+
+if __name__ == "__main__":
+    main()

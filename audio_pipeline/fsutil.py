@@ -1,0 +1,73 @@
+"""Atomic writes: a reader (or a killed batch) never sees a half-written output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import OutputError
+
+
+@contextmanager
+def atomic_path(dest: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `dest`; on success it replaces `dest` in one rename."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=suffix or ".tmp", dir=dest.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(dest: Path, text: str) -> Path:
+    try:
+        with atomic_path(dest) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", dest) from exc
+    return Path(dest)
+
+
+def write_bytes(dest: Path, data: bytes) -> Path:
+    try:
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", dest) from exc
+    return Path(dest)
+
+
+def staging_dir(final_dir: Path) -> Path:
+    """A fresh sibling folder to build an episode's outputs in before publishing them."""
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
+                                 dir=final_dir.parent))
+
+
+def publish_dir(staging: Path, final_dir: Path) -> None:
+    """Swap a finished staging folder into place; the old outputs vanish only after.
+
+    os.replace cannot replace a non-empty folder, so the old one is renamed aside first;
+    a crash between the two renames leaves the old outputs under a hidden name, never a
+    half-written folder under the real one.
+    """
+    old: Path | None = None
+    if final_dir.exists():
+        old = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(final_dir, old)
+    os.replace(staging, final_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,301 @@
+"""The stage list and process_episode().
+
+Each stage is a library function over the dataclasses in types.py; this runner alone
+decides what is cached, where outputs go, and how they are published: every output is
+built in a hidden staging folder and swapped into `<out>/<slug>/` in one rename, so an
+episode folder is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import fsutil
+from .cache import TranscriptCache, file_digest, transcript_key
+from .config import PodcastConfig
+from .errors import PipelineError
+from .types import Alignment, Audio, Episode, EpisodeResult, Segment, Transcript
+
+STAGES = ("decode", "transcribe", "align", "loudness", "tags", "publish")
+RESULT_SUFFIX = ".result.json"
+FINGERPRINT_VERSION = 1
+
+StageCallback = Callable[[str, str], None]  # (slug, stage)
+
+
+@dataclass
+class _Run:
+    """Mutable bookkeeping for one episode's run (never leaves this module)."""
+
+    episode: Episode
+    on_stage: StageCallback | None
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage:
+            self.on_stage(self.episode.slug, name)
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - began, 3)
+
+
+def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Any:
+    from .transcribe import WhisperTranscriber  # heavy import: torch, whisper
+
+    return WhisperTranscriber(config.model, language=None, allow_download=allow_download)
+
+
+def episode_fingerprint(episode: Episode, config: PodcastConfig) -> str:
+    """Everything an episode's outputs depend on: rerun only when this changes."""
+    parts: dict[str, Any] = {
+        "v": FINGERPRINT_VERSION,
+        "audio": file_digest(episode.audio),
+        "source": file_digest(episode.source) if episode.source else None,
+        "cover": file_digest(episode.meta.cover) if episode.meta.cover else None,
+        "meta": asdict(episode.meta),
+        "slug": episode.slug,
+        "config": {k: v for k, v in asdict(config).items() if k != "path"},
+    }
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def is_up_to_date(episode: Episode, config: PodcastConfig, out_dir: Path) -> bool:
+    stamp = out_dir / episode.slug / f"{episode.slug}{RESULT_SUFFIX}"
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        return False
+    return recorded == episode_fingerprint(episode, config)
+
+
+def transcribe_cached(
+    audio: Audio, audio_digest: str, transcriber: Any, cache: TranscriptCache | None
+) -> tuple[Transcript, bool]:
+    """Return (transcript, came_from_cache)."""
+    options = dict(getattr(transcriber, "options", {}) or {})
+    model_id = str(getattr(transcriber, "model_id", getattr(transcriber, "model_spec", "")))
+    key = transcript_key(audio_digest, model_id, options)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit, True
+    transcript = transcriber.transcribe(audio)
+    if cache is not None:
+        cache.put(key, transcript)
+    return transcript, False
+
+
+def process_episode(
+    episode: Episode,
+    config: PodcastConfig,
+    out_dir: Path,
+    *,
+    transcriber: Any | None = None,
+    cache: TranscriptCache | None = None,
+    on_stage: StageCallback | None = None,
+) -> EpisodeResult:
+    """Run every stage on one episode; raises PipelineError for anything the user can fix."""
+    from . import loudness, media, tags  # noqa: PLC0415 - keep `import audio_pipeline` light
+
+    run = _Run(episode, on_stage)
+    final_dir = Path(out_dir) / episode.slug
+    fingerprint = episode_fingerprint(episode, config)
+    staging = fsutil.staging_dir(final_dir)
+    try:
+        with run.stage("decode"):
+            audio = media.decode(episode.audio)
+        with run.stage("transcribe"):
+            transcriber = transcriber or make_transcriber(config)
+            transcript, cached = transcribe_cached(
+                audio, file_digest(episode.audio), transcriber, cache
+            )
+            if cached:
+                run.warnings.append("transcript reused from cache")
+        alignment = None
+        if episode.source is not None:
+            with run.stage("align"):
+                alignment = _align(episode, transcript, config, audio.duration)
+        mp3 = staging / f"{episode.slug}.mp3"
+        with run.stage("loudness"):
+            report = loudness.normalize_and_encode(
+                audio,
+                mp3,
+                preset=config.loudness_preset,
+                target=config.target_lufs,
+                ceiling=config.true_peak,
+                bitrate_kbps=config.bitrate_kbps,
+                sample_rate=config.sample_rate,
+                channels=config.channels,
+            )
+            run.warnings.extend(report.warnings)
+        del audio  # the decoded samples are the largest thing we hold
+        segments = _published_segments(transcript, alignment)
+        with run.stage("tags"):
+            run.warnings.extend(
+                tags.write_tags(
+                    mp3,
+                    episode.meta,
+                    chapters=alignment.chapters if alignment else (),
+                    transcript_text=_plain_text(segments),
+                    version=config.id3_version,
+                    duration=transcript.duration or None,
+                )
+            )
+        with run.stage("publish"):
+            outputs = _publish(staging, episode, config, transcript, alignment, segments)
+            outputs["mp3"] = mp3
+            result = EpisodeResult(
+                episode=episode,
+                status="ok",
+                duration=transcript.duration,
+                outputs={},
+                transcript=transcript,
+                alignment=alignment,
+                loudness=report,
+                stage_seconds=run.seconds,
+                warnings=tuple(run.warnings),
+            )
+            fsutil.write_text(
+                staging / f"{episode.slug}{RESULT_SUFFIX}",
+                json.dumps(result_summary(result, fingerprint), indent=2, default=str) + "\n",
+            )
+            fsutil.publish_dir(staging, final_dir)
+        published = {kind: final_dir / path.name for kind, path in outputs.items()}
+        published["result"] = final_dir / f"{episode.slug}{RESULT_SUFFIX}"
+        return replace(result, outputs=published, stage_seconds=dict(run.seconds))
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _align(
+    episode: Episode, transcript: Transcript, config: PodcastConfig, duration: float
+) -> Alignment:
+    from .align import align
+    from .source import parse_source
+
+    assert episode.source is not None
+    source = parse_source(episode.source)
+    return align(
+        transcript,
+        source,
+        summary=episode.meta.summary,
+        long_pause=config.long_pause,
+        audio_duration=duration,
+    )
+
+
+def _published_segments(transcript: Transcript, alignment: Alignment | None) -> list[Segment]:
+    """The article's own words where a source is given; Whisper's words elsewhere."""
+    if alignment is None:
+        return list(transcript.segments)
+    from .align import timed_source_segments
+
+    return list(timed_source_segments(alignment, transcript))
+
+
+def _plain_text(segments: list[Segment]) -> str:
+    return "\n".join(" ".join(s.text.split()) for s in segments if s.text.strip())
+
+
+def _publish(
+    staging: Path,
+    episode: Episode,
+    config: PodcastConfig,
+    transcript: Transcript,
+    alignment: Alignment | None,
+    segments: list[Segment],
+) -> dict[str, Path]:
+    from .shownotes import render_shownotes
+    from .writers import write_transcripts
+
+    slug = episode.slug
+    outputs = write_transcripts(
+        segments,
+        staging,
+        slug,
+        language=transcript.language,
+        model=transcript.model,
+        duration=round(transcript.duration, 3),
+        source_aligned=alignment is not None,
+    )
+    if alignment is not None:
+        from .align import render_narration_report
+
+        outputs["alignment"] = fsutil.write_text(
+            staging / f"{slug}.alignment.json",
+            json.dumps(alignment.to_json(), ensure_ascii=False, indent=2) + "\n",
+        )
+        outputs["narration"] = fsutil.write_text(
+            staging / f"{slug}.narration.md",
+            render_narration_report(alignment, title=episode.meta.title),
+        )
+    outputs["shownotes_txt"] = fsutil.write_text(
+        staging / f"{slug}.shownotes.txt", render_shownotes(episode.meta, config, fmt="text")
+    )
+    outputs["shownotes_html"] = fsutil.write_text(
+        staging / f"{slug}.shownotes.html", render_shownotes(episode.meta, config, fmt="html")
+    )
+    return outputs
+
+
+def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> dict[str, Any]:
+    """A JSON-able summary of one episode, for `<slug>.result.json` and batch reports."""
+    alignment = result.alignment
+    loud = result.loudness
+    issues: dict[str, int] = {}
+    if alignment is not None:
+        for issue in alignment.issues:
+            issues[issue.type] = issues.get(issue.type, 0) + 1
+    return {
+        "slug": result.episode.slug,
+        "audio": str(result.episode.audio),
+        "status": result.status,
+        "duration": round(result.duration, 3),
+        "stage_seconds": result.stage_seconds,
+        "coverage": round(alignment.coverage, 4) if alignment else None,
+        "match": alignment.match if alignment else None,
+        "issues": issues,
+        "loudness": None
+        if loud is None
+        else {
+            "preset": loud.preset,
+            "target": loud.target,
+            "ceiling": loud.ceiling,
+            "input_lufs": _num(loud.input.integrated),
+            "input_true_peak": _num(loud.input.true_peak),
+            "input_lra": _num(loud.input.lra),
+            "output_lufs": _num(loud.output.integrated) if loud.output else None,
+            "output_true_peak": _num(loud.output.true_peak) if loud.output else None,
+            "gain_db": round(loud.gain_db, 2),
+            "limiter_max_reduction_db": round(loud.limiter_max_reduction_db, 2),
+            "limiter_active_share": round(loud.limiter_active_share, 4),
+        },
+        "outputs": {k: str(v) for k, v in result.outputs.items()},
+        "warnings": list(result.warnings),
+        "error": result.error,
+        "fingerprint": fingerprint,
+    }
+
+
+def _num(value: float) -> float | None:
+    """JSON has no infinity: silence reads as null."""
+    return None if value != value or value in (float("inf"), float("-inf")) else round(value, 2)
+
+
+def failed_result(episode: Episode, error: BaseException, seconds: float = 0.0) -> EpisodeResult:
+    message = error.one_line() if isinstance(error, PipelineError) else f"{type(error).__name__}: {error}"
+    return EpisodeResult(episode=episode, status="failed", error=message,
+                         stage_seconds={"total": round(seconds, 3)})

@@ -1,0 +1,299 @@
+"""Frozen dataclasses that flow between the stages.
+
+Episode -> Audio -> Transcript -> SourceText -> Alignment -> LoudnessReport -> EpisodeResult.
+Times are seconds from the start of the audio as decoded (float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+# --------------------------------------------------------------------------- metadata
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    """What a podcast app shows about an episode. Empty strings mean 'not given'."""
+
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    narrator: str = ""
+    source_url: str = ""
+    summary: str = ""
+    podcast: str = ""
+    publisher: str = ""
+    production_company: str = ""
+    episode_number: int | None = None
+    season: int | None = None
+    date: str = ""  # ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD
+    cover: Path | None = None
+    language: str = "en"
+    explicit: bool = False
+    note: str = ""  # e.g. "Sections 3.1-3.4, 6.1-6.2"
+    title_provisional: bool = False
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode to process: the recording, its metadata and the article it reads."""
+
+    audio: Path
+    meta: EpisodeMeta
+    slug: str
+    source: Path | None = None  # article text: markdown, HTML or plain
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    title: str
+    start: float
+    end: float
+
+
+# --------------------------------------------------------------------------- audio
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Decoded audio: float32 samples shaped (frames, channels), in [-1, 1] nominal."""
+
+    samples: np.ndarray
+    sample_rate: int
+    path: Path | None = None
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[1]) if self.samples.ndim == 2 else 1
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.frames / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as Whisper wrote it, leading space stripped
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    segments: tuple[Segment, ...]
+    language: str
+    model: str  # the model's name or path, for caching and reports
+    duration: float = 0.0
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments).strip()
+
+
+# --------------------------------------------------------------------------- source text
+
+
+@dataclass(frozen=True)
+class SourceWord:
+    text: str  # as written in the article
+    start_char: int  # offsets into SourceText.text
+    end_char: int
+    sentence: int  # index into SourceText.sentences
+    spoken: tuple[str, ...] = ()  # normalized tokens as read aloud ("2022" -> twenty, twenty, two)
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    index: int
+    kind: Literal["heading", "sentence"]
+    text: str
+    start_char: int
+    end_char: int
+    first_word: int  # index into SourceText.words
+    last_word: int  # inclusive; last_word < first_word for a sentence with no words
+    heading_level: int = 0
+
+
+@dataclass(frozen=True)
+class SourceText:
+    text: str  # the readable text that offsets point into
+    sentences: tuple[SourceSentence, ...]
+    words: tuple[SourceWord, ...]
+    path: Path | None = None
+
+    @property
+    def headings(self) -> tuple[SourceSentence, ...]:
+        return tuple(s for s in self.sentences if s.kind == "heading")
+
+
+# --------------------------------------------------------------------------- alignment
+
+SentenceStatus = Literal["read", "partial", "skipped"]
+IssueType = Literal[
+    "skipped", "inserted", "repeated", "substituted", "long_pause", "intro", "outro"
+]
+MatchVerdict = Literal["ok", "partial", "mismatch"]
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    text: str  # the source word, in the article's spelling
+    start: float | None
+    end: float | None
+    heard: str | None  # the transcript word matched to it, or None (skipped / interpolated)
+
+
+@dataclass(frozen=True)
+class TimedSentence:
+    index: int
+    kind: Literal["heading", "sentence"]
+    text: str
+    start: float | None
+    end: float | None
+    status: SentenceStatus
+
+
+@dataclass(frozen=True)
+class NarrationIssue:
+    type: IssueType
+    start: float
+    end: float
+    sentence: int | None
+    expected: str
+    heard: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SummaryLocation:
+    found: bool
+    start: float | None = None
+    end: float | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Alignment:
+    coverage: float
+    match: MatchVerdict
+    sentences: tuple[TimedSentence, ...]
+    words: tuple[TimedWord, ...]
+    issues: tuple[NarrationIssue, ...]
+    summary: SummaryLocation
+    chapters: tuple[ChapterMark, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `<slug>.alignment.json` document: exactly the documented keys."""
+        return {
+            "coverage": round(self.coverage, 4),
+            "match": self.match,
+            "sentences": [
+                {
+                    "index": s.index,
+                    "kind": s.kind,
+                    "text": s.text,
+                    "start": _r(s.start),
+                    "end": _r(s.end),
+                    "status": s.status,
+                }
+                for s in self.sentences
+            ],
+            "words": [
+                {"text": w.text, "start": _r(w.start), "end": _r(w.end), "heard": w.heard}
+                for w in self.words
+            ],
+            "issues": [
+                {
+                    "type": i.type,
+                    "start": _r(i.start),
+                    "end": _r(i.end),
+                    "sentence": i.sentence,
+                    "expected": i.expected,
+                    "heard": i.heard,
+                    "confidence": round(i.confidence, 3),
+                }
+                for i in self.issues
+            ],
+            "summary": {
+                "found": self.summary.found,
+                "start": _r(self.summary.start),
+                "end": _r(self.summary.end),
+                "score": round(self.summary.score, 3),
+            },
+            "chapters": [
+                {"title": c.title, "start": _r(c.start), "end": _r(c.end)} for c in self.chapters
+            ],
+        }
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+# --------------------------------------------------------------------------- loudness
+
+
+@dataclass(frozen=True)
+class LoudnessMeasurement:
+    integrated: float  # LUFS; -inf for silence
+    lra: float  # LU (EBU Tech 3342)
+    true_peak: float  # dBTP (4x oversampled)
+    sample_peak: float  # dBFS
+    short_term: tuple[float, ...] = ()  # LUFS, 3 s windows
+    short_term_step: float = 1.0  # seconds between short-term values
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    input: LoudnessMeasurement
+    output: LoudnessMeasurement | None  # of the encoded file, decoded again
+    target: float  # LUFS
+    ceiling: float  # dBTP
+    preset: str
+    gain_db: float
+    limiter_max_reduction_db: float = 0.0
+    limiter_active_share: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- result
+
+EpisodeStatus = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    episode: Episode
+    status: EpisodeStatus
+    duration: float = 0.0
+    outputs: dict[str, Path] = field(default_factory=dict)  # kind ("mp3", "srt", ...) -> path
+    transcript: Transcript | None = None
+    alignment: Alignment | None = None
+    loudness: LoudnessReport | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    error: str | None = None

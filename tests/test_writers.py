@@ -1,0 +1,68 @@
+import json
+
+from audio_pipeline.types import Segment, Word
+from audio_pipeline.writers import (
+    CUE_CHARS,
+    LINE_CHARS,
+    render_json,
+    render_srt,
+    render_txt,
+    render_vtt,
+    split_cues,
+    write_transcripts,
+)
+
+
+def _segment(i: int, start: float, words: list[str], step: float = 0.4) -> Segment:
+    ws = tuple(Word(w, start + k * step, start + k * step + step * 0.8, 0.9) for k, w in enumerate(words))
+    return Segment(i, ws[0].start, ws[-1].end, " ".join(words), ws)
+
+
+def test_srt_has_numbered_cues_with_comma_milliseconds():
+    srt = render_srt([_segment(0, 1.5, ["Hello", "world."]), _segment(1, 3661.25, ["Bye."])])
+    assert srt.startswith("1\n00:00:01,500 --> 00:00:02,220\nHello world.\n")
+    assert "2\n01:01:01,250 --> 01:01:01,570\nBye.\n" in srt
+
+
+def test_vtt_starts_with_header_and_uses_dot_milliseconds():
+    vtt = render_vtt([_segment(0, 0.0, ["a", "-->", "b"])])
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
+    assert "a -> b" in vtt
+
+
+def test_long_segment_is_split_into_short_cues_at_word_boundaries():
+    words = [f"word{i}" for i in range(60)]
+    cues = split_cues([_segment(0, 0.0, words)])
+    assert len(cues) > 3
+    assert all(len(c.text) <= CUE_CHARS for c in cues)
+    assert all(c.end - c.start <= 7.0 + 1e-6 for c in cues)
+    assert " ".join(c.text for c in cues) == " ".join(words)
+
+
+def test_cues_never_overlap_even_when_segments_do():
+    a = _segment(0, 0.0, ["one", "two", "three"])
+    b = Segment(1, 0.5, 0.9, "overlap", ())
+    cues = split_cues([a, b])
+    assert all(x.end <= y.start for x, y in zip(cues, cues[1:]))
+
+
+def test_srt_lines_are_wrapped():
+    srt = render_srt([_segment(0, 0.0, ["abcdefghij"] * 7, step=0.05)])
+    body = [line for line in srt.splitlines()[2:] if line]
+    assert all(len(line) <= LINE_CHARS for line in body)
+    assert len(body) == 2
+
+
+def test_txt_one_line_per_segment_and_json_has_words():
+    segs = [_segment(0, 0.0, ["Hi", "there."]), _segment(1, 2.0, ["Next."])]
+    assert render_txt(segs) == "Hi there.\nNext.\n"
+    doc = json.loads(render_json(segs, language="en", model="tiny.en"))
+    assert doc["language"] == "en" and doc["model"] == "tiny.en"
+    assert doc["segments"][0]["words"][1] == {"text": "there.", "start": 0.4, "end": 0.72,
+                                              "probability": 0.9}
+
+
+def test_write_transcripts_writes_every_format_atomically(tmp_path):
+    written = write_transcripts([_segment(0, 0.0, ["Hello."])], tmp_path, "ep")
+    assert set(written) == {"srt", "vtt", "txt", "json"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.json", "ep.srt", "ep.txt", "ep.vtt"]
