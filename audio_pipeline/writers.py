@@ -35,7 +35,7 @@ def split_cues(segments: Sequence[Segment]) -> list[Cue]:
         text = " ".join(seg.text.split())
         if not text:
             continue
-        fits = len(text) <= CUE_CHARS and seg.end - seg.start <= CUE_SECONDS
+        fits = _fits(text) and seg.end - seg.start <= CUE_SECONDS
         if fits or not seg.words:
             cues.append(Cue(seg.start, seg.end, text))
             continue
@@ -48,7 +48,7 @@ def _split_words(words: Sequence[Word]) -> list[Cue]:
     chunk: list[Word] = []
     for word in words:
         candidate = " ".join(w.text for w in [*chunk, word])
-        too_long = len(candidate) > CUE_CHARS or (chunk and word.end - chunk[0].start > CUE_SECONDS)
+        too_long = not _fits(candidate) or (chunk and word.end - chunk[0].start > CUE_SECONDS)
         if chunk and too_long:
             cues.append(Cue(chunk[0].start, chunk[-1].end, " ".join(w.text for w in chunk)))
             chunk = []
@@ -79,15 +79,11 @@ def _timestamp(seconds: float, sep: str) -> str:
 
 
 def _wrap(text: str) -> str:
-    """One line if it fits, else two balanced lines broken at the space nearest the middle."""
-    if len(text) <= LINE_CHARS or len(text) > CUE_CHARS:
-        return "\n".join(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) or text
-    middle = len(text) // 2
-    spaces = [i for i, ch in enumerate(text) if ch == " "]
-    if not spaces:
-        return text
-    cut = min(spaces, key=lambda i: abs(i - middle))
-    return f"{text[:cut]}\n{text[cut + 1:]}"
+    return "\n".join(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) or text
+
+
+def _fits(text: str) -> bool:
+    return len(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) <= 2
 
 
 def render_srt(segments: Sequence[Segment]) -> str:

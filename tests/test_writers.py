@@ -2,7 +2,6 @@ import json
 
 from audio_pipeline.types import Segment, Word
 from audio_pipeline.writers import (
-    CUE_CHARS,
     LINE_CHARS,
     render_json,
     render_srt,
@@ -34,7 +33,7 @@ def test_long_segment_is_split_into_short_cues_at_word_boundaries():
     words = [f"word{i}" for i in range(60)]
     cues = split_cues([_segment(0, 0.0, words)])
     assert len(cues) > 3
-    assert all(len(c.text) <= CUE_CHARS for c in cues)
+    assert all(len(c.text) <= 2 * LINE_CHARS for c in cues)
     assert all(c.end - c.start <= 7.0 + 1e-6 for c in cues)
     assert " ".join(c.text for c in cues) == " ".join(words)
 
@@ -46,11 +45,13 @@ def test_cues_never_overlap_even_when_segments_do():
     assert all(x.end <= y.start for x, y in zip(cues, cues[1:]))
 
 
-def test_srt_lines_are_wrapped():
+def test_srt_cues_have_at_most_two_lines_of_42_characters():
     srt = render_srt([_segment(0, 0.0, ["abcdefghij"] * 7, step=0.05)])
-    body = [line for line in srt.splitlines()[2:] if line]
-    assert all(len(line) <= LINE_CHARS for line in body)
-    assert len(body) == 2
+    for block in srt.strip().split("\n\n"):
+        text_lines = block.splitlines()[2:]
+        assert 1 <= len(text_lines) <= 2
+        assert all(len(line) <= LINE_CHARS for line in text_lines)
+    assert srt.count("abcdefghij") == 7
 
 
 def test_txt_one_line_per_segment_and_json_has_words():
