@@ -125,7 +125,7 @@ def process(audio: Path, out_dir: Path, source: Path | None, slug: str | None,
     """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
     from .cache import TranscriptCache
     from .config import build_episode, load_config, with_overrides
-    from .pipeline import make_transcriber, process_episode
+    from .pipeline import episode_verdict, make_transcriber, process_episode
 
     config = with_overrides(
         load_config(config_path), model=model, loudness_preset=preset, target_lufs=target,
@@ -142,10 +142,7 @@ def process(audio: Path, out_dir: Path, source: Path | None, slug: str | None,
         out = result.loudness.output
         _echo_err(f"loudness: {out.integrated:.1f} LUFS, true peak {out.true_peak:.1f} dBTP "
                   f"(target {result.loudness.target:g}, ceiling {result.loudness.ceiling:g})")
-    if result.alignment is not None:
-        from .align import verdict
-
-        _echo_err(verdict(result.alignment))
+    _echo_err(episode_verdict(result))
     folder = result.outputs["mp3"].parent
     click.echo(f"outputs: {folder}")
 
@@ -182,6 +179,18 @@ def models_export(name: str, dest: Path) -> None:
     from .transcribe import export_model
 
     click.echo(f"wrote {export_model(name, dest)}")
+
+
+@models.command("prepare")
+@click.argument("name", default="tiny.en")
+@click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@handle_errors
+def models_prepare(name: str, allow_download: bool) -> None:
+    """Convert (or download) NAME into the cache now, so the first episode starts at once."""
+    from .transcribe import resolve_model
+
+    resolved = resolve_model(name, allow_download=allow_download)
+    click.echo(f"{resolved.name}: {resolved.checkpoint or 'in the whisper cache'}")
 
 
 def print_table(headers: list[str], rows: list[list[str]], title: str | None = None) -> None:

@@ -246,3 +246,14 @@ def _coerce(key: str, value: Any) -> Any:
     if base == "str":
         return value.strip()
     return value
+
+
+def __getattr__(name: str) -> Any:
+    # Manifest loading lives in manifest.py (which imports this module); re-export it
+    # lazily so ``from audio_pipeline.config import load_manifest`` works too.
+    if name in ("load_manifest", "build_episode", "dump_manifest", "Manifest",
+                "ManifestProblems"):
+        from . import manifest
+
+        return getattr(manifest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,7 +53,9 @@ class _Run:
 def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Any:
     from .transcribe import WhisperTranscriber  # heavy import: torch, whisper
 
-    return WhisperTranscriber(config.model, language=None, allow_download=allow_download)
+    return WhisperTranscriber(
+        config.model, language=config.language or None, allow_download=allow_download
+    )
 
 
 def episode_fingerprint(episode: Episode, config: PodcastConfig) -> str:
@@ -84,9 +86,8 @@ def transcribe_cached(
     audio: Audio, audio_digest: str, transcriber: Any, cache: TranscriptCache | None
 ) -> tuple[Transcript, bool]:
     """Return (transcript, came_from_cache)."""
-    options = dict(getattr(transcriber, "options", {}) or {})
-    model_id = str(getattr(transcriber, "model_id", getattr(transcriber, "model_spec", "")))
-    key = transcript_key(audio_digest, model_id, options)
+    options = {"language": transcriber.language, "beam_size": transcriber.beam_size}
+    key = transcript_key(audio_digest, transcriber.model_name, options)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit, True
     transcript = transcriber.transcribe(audio)
@@ -154,25 +155,28 @@ def process_episode(
         with run.stage("publish"):
             outputs = _publish(staging, episode, config, transcript, alignment, segments)
             outputs["mp3"] = mp3
+            names = {kind: path.name for kind, path in outputs.items()}
+            names["result"] = f"{episode.slug}{RESULT_SUFFIX}"
+            names["report"] = f"{episode.slug}.report.html"
             result = EpisodeResult(
                 episode=episode,
                 status="ok",
-                duration=transcript.duration,
-                outputs={},
+                duration=transcript.duration or 0.0,
+                outputs={kind: final_dir / name for kind, name in names.items()},
                 transcript=transcript,
                 alignment=alignment,
                 loudness=report,
                 stage_seconds=run.seconds,
                 warnings=tuple(run.warnings),
             )
+            summary = result_summary(result, fingerprint)
+            fsutil.write_text(staging / names["report"], _report_html(result, summary, segments))
             fsutil.write_text(
-                staging / f"{episode.slug}{RESULT_SUFFIX}",
-                json.dumps(result_summary(result, fingerprint), indent=2, default=str) + "\n",
+                staging / names["result"],
+                json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n",
             )
             fsutil.publish_dir(staging, final_dir)
-        published = {kind: final_dir / path.name for kind, path in outputs.items()}
-        published["result"] = final_dir / f"{episode.slug}{RESULT_SUFFIX}"
-        return replace(result, outputs=published, stage_seconds=dict(run.seconds))
+        return replace(result, stage_seconds=dict(run.seconds))
     except BaseException:
         import shutil
 
@@ -204,6 +208,29 @@ def _published_segments(transcript: Transcript, alignment: Alignment | None) -> 
     from .align import timed_source_segments
 
     return list(timed_source_segments(alignment, transcript))
+
+
+def episode_verdict(result: EpisodeResult) -> str:
+    if result.alignment is not None:
+        from .align import verdict
+
+        return verdict(result.alignment)
+    words = len(result.transcript.words) if result.transcript else 0
+    return f"transcribed {words} words; no source text given, so the narration was not checked"
+
+
+def _report_html(result: EpisodeResult, summary: dict[str, Any], segments: list[Segment]) -> str:
+    from .report import render_report
+
+    return render_report(
+        result.episode.meta,
+        summary,
+        alignment=result.alignment,
+        segments=segments,
+        verdict=episode_verdict(result),
+        files=sorted(p.name for p in result.outputs.values()),
+        mp3_name=result.outputs["mp3"].name,
+    )
 
 
 def _plain_text(segments: list[Segment]) -> str:

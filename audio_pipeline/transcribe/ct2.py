@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 
-SUPPORTED_VERSIONS = (5, 6)
+SUPPORTED_VERSIONS = (6,)  # the only layout checked against real files
 
 # Order of CTranslate2's DataType enum (include/ctranslate2/types.h).
 _DTYPES: dict[int, np.dtype] = {
@@ -136,9 +136,7 @@ class _Parser:
     def exact(self, size: int) -> bytes:
         data = self._stream.read(size)
         if len(data) != size:
-            raise ModelError(
-                f"model.bin is truncated at byte {self._stream.position}", self._path
-            )
+            raise ModelError(f"model.bin is truncated at byte {self._stream.position}", self._path)
         return data
 
     def unpack(self, fmt: str) -> int:
@@ -195,7 +193,7 @@ def read_model_bin(parts: Path | Iterable[Path]) -> Ct2Model:
             variables[name] = np.frombuffer(parser.exact(n_bytes), dtype=dtype).reshape(shape)
             dtype_ids[name] = dtype_id
         aliases: dict[str, str] = {}
-        # Version 3 and later end with an alias table; an empty tail means none.
+        # The alias table closes the file; tolerate files written without one.
         tail = stream.read(4)
         if len(tail) == 4:
             for _ in range(struct.unpack("<I", tail)[0]):

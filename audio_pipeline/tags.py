@@ -1,0 +1,418 @@
+"""ID3 tags via mutagen: one table from episode metadata to frames, chapters, read-back.
+
+``write_tags`` owns the frames in ``_MAPPING`` plus the front cover (APIC type 3), the
+transcript (USLT without description), chapters (CHAP, CTOC) and the v2.3 date frames.
+Re-tagging removes those frames and writes them again; every other frame (an encoder's
+TSSE, a TXXX:OTHER) is kept. ID3v2.4 is written as UTF-8; ID3v2.3 as UTF-16 with TYER /
+TDAT instead of TDRC and multiple values joined with "/".
+
+mutagen orders frames by size when saving (quodlibet/mutagen#506), which puts chapters
+out of time order, and readers such as ffprobe list CHAP frames in file order. After
+saving, the CTOC and CHAP frames are regrouped in time order (``_order_chapter_frames``);
+element ids ("chp000", "chp001"...) sort in time order too.
+
+The file is tagged as a copy in the same folder that then replaces the original, so an
+interrupted run never leaves a half-written MP3. Mutagen errors become ``TagError`` in
+one place (``_translate_errors``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mutagen import MutagenError
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    PCST,
+    TALB,
+    TCOM,
+    TCON,
+    TDES,
+    TDRC,
+    TIT2,
+    TLAN,
+    TLEN,
+    TPE1,
+    TPE2,
+    TPOS,
+    TPUB,
+    TRCK,
+    TXXX,
+    USLT,
+    WOAS,
+    WXXX,
+    CTOCFlags,
+    Encoding,
+    Frame,
+    ID3NoHeaderError,
+    PictureType,
+)
+from mutagen.mp3 import MP3
+
+from .config import image_mime, image_problem
+from .errors import TagError
+from .types import ChapterMark, EpisodeMeta
+
+# Characters kept per frame; longer text is cut with a warning, never an error.
+TEXT_LIMIT = 1000
+SUMMARY_LIMIT = 4000  # Apple Podcasts' description limit
+URL_LIMIT = 2000
+CHAPTER_TITLE_LIMIT = 200
+TRANSCRIPT_LIMIT = 500_000  # a four-hour reading is about 250,000 characters
+
+URL_DESC = "Original text"
+NARRATOR_DESC = "NARRATOR"
+COVER_DESC = "Cover"
+TOC_ID = "toc"
+
+# ISO 639-1 -> ISO 639-2 (terminology codes) for TLAN, COMM and USLT.
+_ISO639_2 = {
+    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "ces",
+    "cy": "cym", "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa",
+    "et": "est", "eu": "eus", "fa": "fas", "fi": "fin", "fr": "fra", "ga": "gle",
+    "gl": "glg", "he": "heb", "hi": "hin", "hr": "hrv", "hu": "hun", "id": "ind",
+    "is": "isl", "it": "ita", "ja": "jpn", "ko": "kor", "lt": "lit", "lv": "lav",
+    "ms": "msa", "nb": "nob", "nl": "nld", "nn": "nno", "no": "nor", "pl": "pol",
+    "pt": "por", "ro": "ron", "ru": "rus", "sk": "slk", "sl": "slv", "sr": "srp",
+    "sv": "swe", "sw": "swa", "ta": "tam", "th": "tha", "tr": "tur", "uk": "ukr",
+    "ur": "urd", "vi": "vie", "zh": "zho",
+}
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    encoding: int  # mutagen.id3.Encoding
+    lang: str  # ISO 639-2
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One frame we own: its mutagen hash key, read-back name, value and builder."""
+
+    key: str
+    name: str
+    value: Callable[[EpisodeMeta], Any]
+    limit: int
+    build: Callable[[Any, _Ctx], Frame]
+
+
+def _text(cls: type) -> Callable[[Any, _Ctx], Frame]:
+    return lambda v, c: cls(encoding=c.encoding, text=v)
+
+
+_MAPPING: tuple[_Row, ...] = (
+    _Row("TIT2", "title", lambda m: m.title, TEXT_LIMIT, _text(TIT2)),
+    _Row("TPE1", "authors", lambda m: list(m.authors), TEXT_LIMIT, _text(TPE1)),
+    _Row("TCOM", "narrator", lambda m: m.narrator, TEXT_LIMIT, _text(TCOM)),
+    _Row("TXXX:" + NARRATOR_DESC, "narrator_txxx", lambda m: m.narrator, TEXT_LIMIT,
+         lambda v, c: TXXX(encoding=c.encoding, desc=NARRATOR_DESC, text=v)),
+    _Row("TALB", "podcast", lambda m: m.podcast, TEXT_LIMIT, _text(TALB)),
+    _Row("TPE2", "album_artist", lambda m: m.podcast or m.publisher, TEXT_LIMIT, _text(TPE2)),
+    _Row("TPUB", "publisher", lambda m: m.publisher, TEXT_LIMIT, _text(TPUB)),
+    _Row("WOAS", "source_url", lambda m: m.source_url, URL_LIMIT,
+         lambda v, c: WOAS(url=v)),
+    _Row("WXXX:" + URL_DESC, "source_url_wxxx", lambda m: m.source_url, URL_LIMIT,
+         lambda v, c: WXXX(encoding=c.encoding, desc=URL_DESC, url=v)),
+    _Row("COMM", "summary", lambda m: m.summary, SUMMARY_LIMIT,
+         lambda v, c: COMM(encoding=c.encoding, lang=c.lang, desc="", text=v)),
+    _Row("TDES", "description", lambda m: m.summary, SUMMARY_LIMIT, _text(TDES)),
+    _Row("TDRC", "date", lambda m: m.date, 10, _text(TDRC)),
+    _Row("TRCK", "episode_number", lambda m: _num(m.episode_number), 10, _text(TRCK)),
+    _Row("TPOS", "season", lambda m: _num(m.season), 10, _text(TPOS)),
+    _Row("TCON", "genre", lambda m: "Podcast", 10, _text(TCON)),
+    _Row("TLAN", "language", lambda m: m.language, 10, lambda v, c: TLAN(
+        encoding=c.encoding, text=c.lang)),
+    _Row("PCST", "podcast_flag", lambda m: True, 1, lambda v, c: PCST(value=1)),
+)
+# Frames that stand for a row in the other version, removed with it.
+_ALIASES = {"TDRC": ("TYER", "TDAT", "TIME", "TRDA")}
+
+
+def write_tags(
+    mp3: Path,
+    meta: EpisodeMeta,
+    *,
+    chapters: Sequence[ChapterMark] = (),
+    transcript_text: str = "",
+    version: int = 4,
+    duration: float | None = None,
+) -> list[str]:
+    """Tag ``mp3`` in place (atomically); return warnings (text cut, chapters dropped)."""
+    mp3 = Path(mp3)
+    if version not in (3, 4):
+        raise TagError(f"ID3 version must be 3 or 4, not {version}", mp3)
+    cover_data: tuple[bytes, str] | None = None
+    if meta.cover is not None:
+        problem = image_problem(Path(meta.cover))
+        if problem:
+            raise TagError(problem, meta.cover)
+        data = Path(meta.cover).read_bytes()
+        cover_data = (data, image_mime(data[:8]) or "image/jpeg")
+
+    warnings: list[str] = []
+    with _translate_errors(mp3):
+        if not mp3.is_file():
+            raise TagError("MP3 file not found", mp3)
+        info = MP3(mp3).info  # also rejects files that are not MPEG audio
+        audio_length = float(getattr(info, "length", 0.0) or 0.0)
+        length = duration if duration is not None else audio_length
+        tmp = _copy_beside(mp3)
+        try:
+            try:
+                tags = ID3(tmp)
+            except ID3NoHeaderError:
+                tags = ID3()
+            _remove_ours(tags)
+            lang, lang_warning = _iso639_2(meta.language)
+            if lang_warning:
+                warnings.append(lang_warning)
+            ctx = _Ctx(Encoding.UTF8 if version == 4 else Encoding.UTF16, lang)
+            for row in _MAPPING:
+                value = row.value(meta)
+                if row.key == "TLAN" and lang == "XXX":
+                    continue
+                if value in ("", [], None):
+                    continue
+                value = _cut(value, row.limit, row.key, warnings)
+                tags.add(row.build(value, ctx))
+            if length:
+                tags.add(TLEN(encoding=ctx.encoding, text=str(int(round(length * 1000)))))
+            if transcript_text.strip():
+                text = _cut(transcript_text, TRANSCRIPT_LIMIT, "USLT", warnings)
+                tags.add(USLT(encoding=ctx.encoding, lang=lang, desc="", text=text))
+            if cover_data is not None:
+                tags.add(APIC(encoding=ctx.encoding, mime=cover_data[1],
+                              type=PictureType.COVER_FRONT, desc=COVER_DESC, data=cover_data[0]))
+            _add_chapters(tags, chapters, length, ctx, warnings)
+            if version == 3:
+                tags.update_to_v23()
+            tags.save(tmp, v2_version=version, v23_sep="/")
+            _order_chapter_frames(tmp)
+            os.replace(tmp, mp3)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return warnings
+
+
+def read_tags(mp3: Path) -> dict[str, Any]:
+    """Every frame ``write_tags`` writes, as plain JSON-able values, plus ``other_frames``."""
+    mp3 = Path(mp3)
+    with _translate_errors(mp3):
+        try:
+            tags = ID3(mp3, translate=False)  # report what the file holds, not an upgrade
+        except ID3NoHeaderError:
+            return {"version": None, "chapters": [], "toc": [], "other_frames": []}
+    version = tags.version[1]
+    out: dict[str, Any] = {"version": version}
+    for row in _MAPPING:
+        frames = _owned(tags, row.key)
+        out[row.name] = _frame_value(frames[0]) if frames else None
+    authors = out["authors"]
+    if isinstance(authors, str):
+        authors = [authors]
+    if version == 3 and authors and len(authors) == 1:
+        authors = authors[0].split("/")
+    out["authors"] = authors or []
+    if version == 3 and out["date"] is None and "TYER" in tags:
+        out["date"] = _v23_date(tags)
+    for key in ("episode_number", "season"):
+        out[key] = int(str(out[key]).split("/")[0]) if out[key] else None
+    out["podcast_flag"] = bool(out["podcast_flag"])
+    tlen = tags.getall("TLEN")
+    out["length_ms"] = int(str(tlen[0].text[0])) if tlen and tlen[0].text else None
+    uslt = [f for f in tags.getall("USLT") if f.desc == ""]
+    out["transcript"] = uslt[0].text if uslt else None
+    out["transcript_lang"] = uslt[0].lang if uslt else None
+    out["summary_lang"] = next((f.lang for f in tags.getall("COMM") if f.desc == ""), None)
+    covers = [f for f in tags.getall("APIC") if f.type == PictureType.COVER_FRONT]
+    out["cover"] = ({"mime": covers[0].mime, "bytes": len(covers[0].data),
+                     "desc": covers[0].desc} if covers else None)
+    out["chapters"] = [
+        {"id": f.element_id, "start": f.start_time / 1000.0, "end": f.end_time / 1000.0,
+         "title": _frame_value(f.sub_frames["TIT2"]) if "TIT2" in f.sub_frames else ""}
+        for f in sorted(tags.getall("CHAP"), key=lambda f: (f.start_time, f.element_id))
+    ]
+    tocs = tags.getall("CTOC")
+    out["toc"] = list(tocs[0].child_element_ids) if tocs else []
+    ours = {row.key for row in _MAPPING} | {"TLEN", "TYER", "TDAT", "TIME"}
+    out["other_frames"] = sorted(
+        k for k, f in tags.items()
+        if k not in ours and f.FrameID not in ("CHAP", "CTOC")
+        and not k.startswith(("COMM::", "USLT::"))  # ours: no description
+        and not (f.FrameID == "APIC" and f.type == PictureType.COVER_FRONT)
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _translate_errors(path: Path) -> Iterator[None]:
+    """The one place where mutagen's and the OS's errors become TagError."""
+    try:
+        yield
+    except TagError:
+        raise
+    except MutagenError as exc:
+        raise TagError(f"cannot tag: {exc}", path) from None
+    except OSError as exc:
+        raise TagError(f"cannot tag: {exc.strerror or exc}", path) from None
+
+
+def _copy_beside(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".mp3.tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(path, name)
+        shutil.copymode(path, name)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def _owned(tags: ID3, key: str) -> list[Frame]:
+    if key == "COMM":
+        return [f for f in tags.getall("COMM") if f.desc == ""]
+    return tags.getall(key)
+
+
+def _remove_ours(tags: ID3) -> None:
+    for row in _MAPPING:
+        if row.key == "COMM":
+            tags.setall("COMM", [f for f in tags.getall("COMM") if f.desc != ""])
+        else:
+            tags.delall(row.key)
+        for alias in _ALIASES.get(row.key, ()):
+            tags.delall(alias)
+    tags.delall("TLEN")
+    tags.setall("USLT", [f for f in tags.getall("USLT") if f.desc != ""])
+    tags.setall("APIC", [f for f in tags.getall("APIC") if f.type != PictureType.COVER_FRONT])
+    tags.delall("CHAP")
+    tags.delall("CTOC")
+
+
+def _add_chapters(
+    tags: ID3, chapters: Sequence[ChapterMark], length: float, ctx: _Ctx, warnings: list[str]
+) -> None:
+    marks = sorted(chapters, key=lambda c: c.start)
+    kept: list[tuple[str, int, int]] = []
+    for i, mark in enumerate(marks):
+        start = max(0.0, mark.start)
+        end = mark.end if i + 1 >= len(marks) else min(mark.end, marks[i + 1].start)
+        if length:
+            end = min(end, length)
+        if length and start >= length:
+            warnings.append(f"chapter {mark.title!r} starts at {start:.1f}s, after the end "
+                            f"of the audio ({length:.1f}s): left out")
+            continue
+        if end <= start:
+            warnings.append(f"chapter {mark.title!r} has no duration ({start:.2f}s): left out")
+            continue
+        title = _cut(mark.title, CHAPTER_TITLE_LIMIT, f"chapter {len(kept)} title", warnings)
+        kept.append((title, int(round(start * 1000)), int(round(end * 1000))))
+    if not kept:
+        return
+    width = max(3, len(str(len(kept) - 1)))
+    ids = [f"chp{i:0{width}d}" for i in range(len(kept))]
+    for cid, (title, start_ms, end_ms) in zip(ids, kept, strict=True):
+        tags.add(CHAP(element_id=cid, start_time=start_ms, end_time=end_ms,
+                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                      sub_frames=[TIT2(encoding=ctx.encoding, text=title)]))
+    tags.add(CTOC(element_id=TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                  child_element_ids=ids,
+                  sub_frames=[TIT2(encoding=ctx.encoding, text="Chapters")]))
+
+
+def _order_chapter_frames(path: Path) -> None:
+    """Regroup CTOC then CHAP frames by start time, in place; the tag size is unchanged."""
+    with path.open("r+b") as fh:
+        header = fh.read(10)
+        if len(header) < 10 or header[:3] != b"ID3" or header[3] not in (3, 4):
+            return
+        if header[5] & 0xC0:  # unsynchronised or extended header: mutagen never writes it
+            return
+        body = fh.read(_syncsafe(header[6:10]))
+        frames: list[tuple[bytes, bytes]] = []
+        pos = 0
+        while pos + 10 <= len(body) and body[pos] != 0:
+            raw = body[pos + 4:pos + 8]
+            size = _syncsafe(raw) if header[3] == 4 else int.from_bytes(raw, "big")
+            frames.append((body[pos:pos + 4], body[pos:pos + 10 + size]))
+            pos += 10 + size
+        chapter_ids = (b"CHAP", b"CTOC")
+        slots = [i for i, (fid, _) in enumerate(frames) if fid in chapter_ids]
+        if not slots:
+            return
+        tocs = [data for fid, data in frames if fid == b"CTOC"]
+        chaps = sorted((data for fid, data in frames if fid == b"CHAP"), key=_chap_sort_key)
+        rest = [data for fid, data in frames if fid not in chapter_ids]
+        ordered = rest[:slots[0]] + tocs + chaps + rest[slots[0]:]
+        new = b"".join(ordered)
+        assert len(new) == pos  # same frames, new order
+        fh.seek(10)
+        fh.write(new)
+
+
+def _chap_sort_key(frame: bytes) -> tuple[int, bytes]:
+    body = frame[10:]
+    end_id = body.index(b"\x00")
+    return int.from_bytes(body[end_id + 1:end_id + 5], "big"), body[:end_id]
+
+
+def _syncsafe(raw: bytes) -> int:
+    return (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
+
+
+def _cut(value: Any, limit: int, what: str, warnings: list[str]) -> Any:
+    if isinstance(value, list):
+        return [_cut(v, limit, what, warnings) for v in value]
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")  # NUL separates values in ID3 text frames
+    if len(value) <= limit:
+        return value
+    warnings.append(f"{what}: text cut from {len(value)} to {limit} characters")
+    return value[: limit - 1].rstrip() + "…"
+
+
+def _iso639_2(language: str) -> tuple[str, str | None]:
+    base = (language or "").split("-")[0].lower()
+    if len(base) == 3 and base.isalpha():
+        return base, None
+    if base in _ISO639_2:
+        return _ISO639_2[base], None
+    return "XXX", f"language {language!r} has no ISO 639-2 code here: TLAN left out"
+
+
+def _num(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _frame_value(frame: Frame) -> Any:
+    if hasattr(frame, "url"):
+        return frame.url
+    if isinstance(frame, PCST):
+        return getattr(frame, "value", 0)
+    text = [str(t) for t in getattr(frame, "text", [])]
+    return text[0] if len(text) == 1 else text
+
+
+def _v23_date(tags: ID3) -> str:
+    year = str(tags["TYER"].text[0])
+    tdat = str(tags["TDAT"].text[0]) if "TDAT" in tags and tags["TDAT"].text else ""
+    if len(tdat) == 4 and tdat.isdigit():
+        return f"{year}-{tdat[2:]}-{tdat[:2]}"
+    return year

@@ -1,0 +1,195 @@
+"""The Transcriber protocol and its openai-whisper implementation."""
+
+from __future__ import annotations
+
+import threading
+from math import gcd
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from ..errors import ModelError, TranscribeError
+from ..types import Audio, Segment, Transcript, Word
+from .models import DEFAULT_MODEL, ResolvedModel, resolve_model
+
+WHISPER_RATE = 16_000
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Anything that turns decoded audio into a timed transcript."""
+
+    def transcribe(self, audio: Audio) -> Transcript: ...
+
+
+def to_whisper_input(audio: Audio) -> np.ndarray:
+    """Mono float32 at 16 kHz, the array ``whisper.transcribe`` accepts."""
+    samples = np.asarray(audio.samples, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1, dtype=np.float32)
+    elif samples.ndim != 1:
+        raise TranscribeError(f"audio samples have shape {samples.shape}", audio.path)
+    if audio.sample_rate <= 0:
+        raise TranscribeError(f"invalid sample rate {audio.sample_rate}", audio.path)
+    if audio.sample_rate != WHISPER_RATE and samples.size:
+        divisor = gcd(WHISPER_RATE, int(audio.sample_rate))
+        samples = resample_poly(samples, WHISPER_RATE // divisor, audio.sample_rate // divisor)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+# numba compiles whisper's DTW on first use and, starting its OpenMP layer, resets
+# torch's thread count; doing it once up front keeps the count we set afterwards.
+_numba_lock = threading.Lock()
+_numba_ready = False
+
+
+def _warm_numba() -> None:
+    global _numba_ready
+    with _numba_lock:
+        if _numba_ready:
+            return
+        import torch
+        from whisper.timing import dtw_cpu
+
+        before = torch.get_num_threads()
+        dtw_cpu(np.zeros((2, 2), dtype=np.float32))
+        torch.set_num_threads(before)
+        _numba_ready = True
+
+
+def _set_threads(threads: int) -> None:
+    import numba
+    import torch
+
+    # numba first: starting its OpenMP layer is what moves torch's count.
+    limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(threads, limit)))
+    torch.set_num_threads(threads)
+
+
+class WhisperTranscriber:
+    """openai-whisper with word timestamps; the model loads on first use, once.
+
+    ``condition_on_previous_text`` is off: a narration is long, and feeding each
+    window's text into the next lets one hallucination or repetition loop spread
+    through the rest of the episode. The aligner wants every window heard afresh.
+    """
+
+    def __init__(
+        self,
+        model_spec: str | None = DEFAULT_MODEL,
+        *,
+        language: str | None = None,
+        beam_size: int | None = None,
+        threads: int | None = None,
+        device: str | None = None,
+        allow_download: bool = False,
+    ):
+        if beam_size is not None and beam_size < 1:
+            raise ValueError("beam_size must be at least 1")
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be at least 1")
+        self.model_spec = model_spec
+        self.language = language
+        self.beam_size = beam_size
+        self.threads = threads
+        self.device = device
+        self.allow_download = allow_download
+        self._resolved: ResolvedModel | None = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Batch workers receive the settings, not a loaded model or a lock.
+        state = self.__dict__.copy()
+        state.update(_model=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self.resolved.name
+
+    @property
+    def resolved(self) -> ResolvedModel:
+        if self._resolved is None:
+            self._resolved = resolve_model(self.model_spec, allow_download=self.allow_download)
+        return self._resolved
+
+    def _device(self) -> str:
+        if self.device is not None:
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def load(self) -> Any:
+        """The whisper.model.Whisper instance (loads it on first call)."""
+        with self._lock:
+            if self._model is None:
+                if self.threads is not None:
+                    _set_threads(self.threads)
+                model = self.resolved.load(self._device())
+                if not model.is_multilingual and self.language not in (None, "en"):
+                    raise ModelError(
+                        f"model {self.resolved.name} is English-only; "
+                        f"it cannot transcribe language {self.language!r}"
+                    )
+                self._model = model
+            return self._model
+
+    def _options(self, model: Any) -> dict[str, Any]:
+        language = self.language if model.is_multilingual else "en"
+        options: dict[str, Any] = {
+            "language": language,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+            "fp16": self._device().startswith("cuda"),
+            "verbose": None,  # whisper prints nothing, not even a progress bar
+        }
+        if self.beam_size is not None and self.beam_size > 1:
+            options["beam_size"] = self.beam_size
+        return options
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        model = self.load()
+        array = to_whisper_input(audio)
+        if array.size == 0:
+            return Transcript((), self.language or "en", self.model_name, audio.duration)
+        try:
+            _warm_numba()
+            if self.threads is not None:
+                _set_threads(self.threads)
+            result = model.transcribe(array, **self._options(model))
+        except Exception as exc:  # torch/whisper/numba: any failure is this file's
+            raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
+        return _to_transcript(result, self.model_name, audio.duration)
+
+
+def _to_transcript(result: dict[str, Any], model: str, duration: float) -> Transcript:
+    segments = []
+    for index, seg in enumerate(result.get("segments", ())):
+        words = tuple(
+            Word(
+                text=str(w["word"]).strip(),
+                start=float(w["start"]),
+                end=float(w["end"]),
+                probability=float(w.get("probability", 1.0)),
+            )
+            for w in seg.get("words", ())
+            if str(w["word"]).strip()
+        )
+        segments.append(
+            Segment(
+                id=index,
+                start=float(seg["start"]),
+                end=float(seg["end"]),
+                text=str(seg["text"]).strip(),
+                words=words,
+            )
+        )
+    return Transcript(tuple(segments), str(result.get("language") or "en"), model, duration)
