@@ -67,14 +67,14 @@ def config_option(fn: F) -> F:
 def metadata_options(fn: F) -> F:
     """The episode metadata flags shared by `process` and `tag`."""
     options = [
-        click.option("--title", default="", help="Episode title."),
+        click.option("--title", default=None, help="Episode title."),
         click.option("--author", "authors", multiple=True, help="An author (repeat for more)."),
-        click.option("--narrator", default="", help="Narrator (default from the config)."),
-        click.option("--source-url", default="", help="URL of the original text (http/https)."),
-        click.option("--summary", default="", help="The episode's written summary."),
+        click.option("--narrator", default=None, help="Narrator (default from the config)."),
+        click.option("--source-url", default=None, help="URL of the original text (http/https)."),
+        click.option("--summary", default=None, help="The episode's written summary."),
         click.option("--episode-number", type=int, default=None, help="Episode number."),
         click.option("--season", type=int, default=None, help="Season number."),
-        click.option("--date", default="", help="Publication date, YYYY-MM-DD."),
+        click.option("--date", default=None, help="Publication date, YYYY-MM-DD."),
         click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Cover image, JPEG or PNG."),
         click.option("--id3v2.3", "id3v23", is_flag=True, help="Write ID3v2.3 for older players."),
@@ -87,7 +87,8 @@ def metadata_options(fn: F) -> F:
 def _meta_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     keys = ("title", "authors", "narrator", "source_url", "summary", "episode_number", "season",
             "date", "cover")
-    return {k: kw[k] for k in keys if k in kw}
+    # Unset flags stay None so the config's defaults (e.g. the narrator) apply.
+    return {k: kw[k] for k in keys if kw.get(k) not in (None, ())}
 
 
 def _progress(slug: str, stage: str) -> None:

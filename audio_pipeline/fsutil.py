@@ -12,9 +12,24 @@ from pathlib import Path
 from .errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode open()/mkdir() would give: mkstemp's 0600 would hide outputs from the web
+    server or the other users of a shared output folder."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 @contextmanager
 def atomic_path(dest: Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; on success it replaces `dest` in one rename."""
+    """Yield a temporary path beside `dest`; on success it replaces `dest` in one rename.
+
+    When `dest` already exists its permissions are kept, else the usual umask applies.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
@@ -22,6 +37,11 @@ def atomic_path(dest: Path, suffix: str = "") -> Iterator[Path]:
     )
     os.close(fd)
     tmp = Path(tmp_name)
+    try:
+        mode = dest.stat().st_mode & 0o7777 if dest.exists() else default_mode()
+        os.chmod(tmp, mode)
+    except OSError:
+        pass
     try:
         yield tmp
         os.replace(tmp, dest)
@@ -51,8 +71,10 @@ def write_bytes(dest: Path, data: bytes) -> Path:
 def staging_dir(final_dir: Path) -> Path:
     """A fresh sibling folder to build an episode's outputs in before publishing them."""
     final_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
-                                 dir=final_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
+                                    dir=final_dir.parent))
+    os.chmod(staging, default_mode(directory=True))
+    return staging
 
 
 def publish_dir(staging: Path, final_dir: Path) -> None:

@@ -1,0 +1,342 @@
+"""Decode audio to float32 numpy and encode MP3 through an ffmpeg pipe.
+
+soundfile (libsndfile >= 1.1: WAV, FLAC, OGG, MP3, AIFF, ...) is tried first because it
+decodes straight to float32 without a subprocess; pydub + ffmpeg covers what libsndfile
+cannot read (M4A/AAC, WMA, ...). Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from .errors import MediaError
+from .types import Audio
+
+# ITU-R BS.775 downmix to stereo for the usual WAV (WAVEFORMATEXTENSIBLE) channel orders.
+# Rows: source channels; columns: (left, right). Centre and surrounds enter at -3 dB, the
+# LFE channel is dropped (BS.775 leaves it out of the downmix).
+_M = 0.7071
+_BS775: dict[int, np.ndarray] = {
+    3: np.array([[1, 0], [0, 1], [_M, _M]]),  # L R C
+    4: np.array([[1, 0], [0, 1], [_M, 0], [0, _M]]),  # L R Ls Rs
+    5: np.array([[1, 0], [0, 1], [_M, _M], [_M, 0], [0, _M]]),  # L R C Ls Rs
+    6: np.array([[1, 0], [0, 1], [_M, _M], [0, 0], [_M, 0], [0, _M]]),  # 5.1
+}
+
+_BLOCK = 1 << 18  # frames per pipe write: bounded memory, few syscalls
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def mp3_rate(rate: int) -> int:
+    """The MP3 sample rate for ``rate``: itself when MPEG allows it, else the highest
+    allowed rate dividing it (88.2 kHz -> 44.1 kHz, 96 kHz -> 48 kHz), else the
+    nearest allowed rate above it (capped at 48 kHz)."""
+    if rate in MP3_RATES:
+        return rate
+    dividing = [r for r in MP3_RATES if rate % r == 0]
+    if dividing:
+        return max(dividing)
+    return next((r for r in MP3_RATES if r >= rate), MP3_RATES[-1])
+
+
+def decode(path: Path) -> Audio:
+    """Decode an audio file to float32 samples shaped (frames, channels).
+
+    Raises MediaError for a missing file or anything that is not audio (text, empty,
+    truncated, zero frames).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError("file not found" if not path.exists() else "not a file", path)
+    if path.stat().st_size == 0:
+        raise MediaError("not an audio file: the file is empty", path)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        data, rate = _decode_ffmpeg(path)
+    if data.shape[0] == 0:
+        raise MediaError("not an audio file: it holds no audio frames", path)
+    return Audio(samples=np.ascontiguousarray(data), sample_rate=int(rate), path=path)
+
+
+def _decode_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
+    from pydub import AudioSegment  # imported late: only the fallback needs it
+    from pydub.exceptions import CouldntDecodeError
+
+    _require_ffmpeg(path)
+    try:
+        seg = AudioSegment.from_file(str(path))
+    except (CouldntDecodeError, IndexError, KeyError, OSError, ValueError) as exc:
+        raise MediaError(f"not an audio file ({_first_line(exc)})", path) from exc
+    # pydub hands over integers of sample_width bytes; scale them to [-1, 1).
+    ints = np.array(seg.get_array_of_samples())
+    scale = float(1 << (8 * seg.sample_width - 1))
+    data = (ints.astype(np.float32) / scale).reshape(-1, seg.channels)
+    return data, int(seg.frame_rate)
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSource:
+    """Audio to be read block by block, mixed to ``channels`` on the way.
+
+    Either wraps decoded ``Audio`` (no copy) or reads a file through libsndfile again on
+    every pass, so a long recording can be measured and rendered without ever being
+    held in memory whole.
+    """
+
+    sample_rate: int
+    channels: int
+    frames: int
+    path: Path | None = None
+    audio: Audio | None = None
+
+    def blocks(self, block_frames: int = _BLOCK) -> Iterator[np.ndarray]:
+        if self.audio is not None:
+            x = self.audio.samples if self.audio.samples.ndim == 2 else self.audio.samples[:, None]
+            for start in range(0, x.shape[0], block_frames):
+                yield self._mix(x[start:start + block_frames])
+            return
+        assert self.path is not None
+        try:
+            with sf.SoundFile(str(self.path)) as f:
+                for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                    yield self._mix(block)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise MediaError(f"cannot read the audio: {_first_line(exc)}", self.path) from exc
+
+    def load(self) -> Audio:
+        """The whole signal in memory (as it is stored: channels are not mixed)."""
+        if self.audio is not None:
+            return self.audio
+        assert self.path is not None
+        return decode(self.path)
+
+    def mixed_to(self, channels: int) -> BlockSource:
+        return replace(self, channels=channels)
+
+    def _mix(self, block: np.ndarray) -> np.ndarray:
+        if block.shape[1] == self.channels:
+            return block
+        return to_channels(Audio(block, self.sample_rate, self.path), self.channels).samples
+
+
+def block_source(src: Audio | Path, channels: int | None = None) -> BlockSource:
+    """A BlockSource over decoded audio, or over a file (libsndfile-readable files are
+    streamed; anything else, e.g. M4A, is decoded first)."""
+    if isinstance(src, Audio):
+        have = src.channels
+        return BlockSource(src.sample_rate, channels or have, src.frames, src.path, src)
+    path = Path(src)
+    try:
+        info = sf.info(str(path))
+        readable = info.frames > 0 and info.samplerate > 0
+    except (sf.LibsndfileError, RuntimeError):
+        readable = False
+    if not readable:
+        return block_source(decode(path), channels)
+    return BlockSource(int(info.samplerate), channels or info.channels, int(info.frames), path)
+
+
+def probe_duration(path: Path) -> float:
+    """Duration in seconds, read from the header (soundfile) or by ffprobe: no decode."""
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError("file not found", path)
+    try:
+        info = sf.info(str(path))
+        if info.frames > 0 and info.samplerate > 0:
+            return info.frames / float(info.samplerate)
+    except (sf.LibsndfileError, RuntimeError):
+        pass
+    if shutil.which("ffprobe") is None:
+        raise MediaError("cannot read the duration: ffprobe is not installed", path)
+    proc = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "format=duration:stream=codec_type", "-of", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    try:
+        meta = json.loads(proc.stdout or "{}")
+        if not meta.get("streams"):
+            raise ValueError("no audio stream")
+        return float(meta["format"]["duration"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MediaError(f"not an audio file ({_first_line(proc.stderr) or exc})", path) from exc
+
+
+def iter_decode(path: Path, channels: int, block_frames: int = _BLOCK) -> Iterator[np.ndarray]:
+    """Yield float32 blocks (frames, channels) decoded by ffmpeg, without holding the file.
+
+    Used to re-measure long encoded files at low memory; ffmpeg also honours the LAME
+    gapless header, so the blocks are what a player (and ffmpeg's ebur128) hears.
+    """
+    _require_ffmpeg(path)
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
+           "-f", "f32le", "-ac", str(channels), "-"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    nbytes = block_frames * channels * 4
+    finished = False
+    try:
+        while True:
+            buf = proc.stdout.read(nbytes)
+            if not buf:
+                break
+            usable = len(buf) - len(buf) % (channels * 4)
+            yield np.frombuffer(buf[:usable], dtype="<f4").reshape(-1, channels)
+        finished = True
+    finally:
+        if not finished:  # the consumer stopped early: stop ffmpeg, report nothing
+            proc.kill()
+        proc.stdout.close()
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        if proc.wait() != 0 and finished:
+            raise MediaError(f"ffmpeg could not decode: {_first_line(err)}", path)
+
+
+@contextlib.contextmanager
+def mp3_writer(
+    dest: Path, sample_rate: int, channels: int, *, bitrate_kbps: int = 128,
+    out_rate: int | None = None,
+) -> Iterator[Callable[[np.ndarray], None]]:
+    """Context manager giving ``write(block)`` that streams float32 frames into LAME.
+
+    The MP3 goes to a temporary file beside ``dest`` and replaces it only when ffmpeg
+    succeeds, so a failed or interrupted encode never leaves a partial ``dest``.
+    """
+    dest = Path(dest)
+    if channels not in (1, 2):
+        raise MediaError(f"MP3 holds 1 or 2 channels, got {channels}: downmix first", dest)
+    _require_ffmpeg(dest)
+    if not dest.parent.is_dir():
+        raise MediaError("output folder does not exist", dest)
+    # ffmpeg creates the temporary file itself, so it gets the usual umask permissions
+    # (mkstemp's 0600 would follow the file into the published folder).
+    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.mp3.part")
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
+           "-ac", str(channels), "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a",
+           f"{int(bitrate_kbps)}k"]
+    if out_rate is not None and out_rate != sample_rate:
+        cmd += ["-ar", str(int(out_rate))]
+    cmd += ["-f", "mp3", str(tmp)]
+    err_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err_file)
+    assert proc.stdin is not None
+    stdin = proc.stdin
+
+    def write(block: np.ndarray) -> None:
+        data = np.ascontiguousarray(block, dtype="<f4")
+        if data.ndim != 2 or data.shape[1] != channels:
+            raise MediaError(f"block shape {data.shape} does not match {channels} channels", dest)
+        try:
+            stdin.write(data.tobytes())
+        except BrokenPipeError as exc:
+            raise MediaError("the MP3 encoder stopped early", dest) from exc
+
+    ok = False
+    try:
+        yield write
+        ok = True
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
+        rc = proc.wait()
+        err_file.seek(0)
+        err = err_file.read().decode(errors="replace")
+        err_file.close()
+        if ok and rc == 0:
+            try:
+                os.replace(tmp, dest)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise MediaError(f"cannot write the MP3: {exc.strerror}", dest) from exc
+        else:
+            tmp.unlink(missing_ok=True)
+            if ok:  # an exception already in flight wins over ours
+                raise MediaError(f"MP3 encoding failed: {_first_line(err)}", dest)
+
+
+def encode_mp3(
+    audio: Audio, dest: Path, *, bitrate_kbps: int = 128, sample_rate: int | None = None
+) -> Path:
+    """Encode ``audio`` to a CBR MP3 (LAME via ffmpeg) at ``dest``, atomically.
+
+    ``sample_rate`` resamples in ffmpeg only when given (ffmpeg also resamples by itself
+    a rate MPEG cannot hold, e.g. 96 kHz -> 48 kHz); channels are taken as they are (1 or
+    2: use ``to_channels`` first for anything else).
+    """
+    dest = Path(dest)
+    samples = audio.samples if audio.samples.ndim == 2 else audio.samples[:, None]
+    with mp3_writer(dest, audio.sample_rate, samples.shape[1], bitrate_kbps=bitrate_kbps,
+                    out_rate=sample_rate) as write:
+        for start in range(0, samples.shape[0], _BLOCK):
+            write(samples[start:start + _BLOCK])
+    return dest
+
+
+def to_channels(audio: Audio, n: int) -> Audio:
+    """Mix ``audio`` to ``n`` channels (1 or 2; same count returns ``audio`` itself).
+
+    Mono -> stereo duplicates. To mono: the plain mean of the channels. To stereo from
+    3-6 channels: ITU-R BS.775 for the standard WAV orders (L R C / L R Ls Rs /
+    L R C Ls Rs / 5.1 with LFE dropped), centre and surrounds at -3 dB; more than six
+    channels, whose layout a WAV does not tell reliably, go to stereo as the plain mean.
+    Levels are not rescaled: loudness normalization follows.
+    """
+    x = audio.samples if audio.samples.ndim == 2 else audio.samples[:, None]
+    have = x.shape[1]
+    if n == have:
+        return audio
+    if n == 1:
+        mixed = x.mean(axis=1, dtype=np.float32)[:, None]
+    elif n == 2 and have == 1:
+        mixed = np.repeat(x, 2, axis=1)
+    elif n == 2 and have in _BS775:
+        mixed = x @ _BS775[have].astype(np.float32)
+    elif n == 2:
+        mixed = np.repeat(x.mean(axis=1, dtype=np.float32)[:, None], 2, axis=1)
+    else:
+        raise MediaError(f"cannot mix {have} channels to {n}", audio.path)
+    return Audio(samples=np.ascontiguousarray(mixed, dtype=np.float32),
+                 sample_rate=audio.sample_rate, path=audio.path)
+
+
+def resample(audio: Audio, rate: int) -> Audio:
+    """Polyphase resampling (scipy.signal.resample_poly, Kaiser window) to ``rate`` Hz."""
+    if rate == audio.sample_rate:
+        return audio
+    if rate <= 0:
+        raise MediaError(f"invalid sample rate {rate}", audio.path)
+    g = gcd(int(rate), int(audio.sample_rate))
+    up, down = int(rate) // g, int(audio.sample_rate) // g
+    x = audio.samples if audio.samples.ndim == 2 else audio.samples[:, None]
+    out = np.empty((-(-x.shape[0] * up // down), x.shape[1]), dtype=np.float32)
+    for c in range(x.shape[1]):  # per channel: contiguous input is several times faster
+        y = resample_poly(np.ascontiguousarray(x[:, c]), up, down)
+        out[:, c] = y[: out.shape[0]]
+    return Audio(samples=out, sample_rate=int(rate), path=audio.path)
+
+
+def _require_ffmpeg(path: Path | None) -> None:
+    if shutil.which("ffmpeg") is None:
+        raise MediaError("ffmpeg is not installed (needed for this format and for MP3)", path)
+
+
+def _first_line(text: object) -> str:
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
