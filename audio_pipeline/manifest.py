@@ -91,7 +91,8 @@ def load_manifest(
     ``config`` defaults to ``load_config()``; the manifest's ``[podcast]`` table overrides
     it and ``overrides`` (command-line flags, None values ignored) override both.
     ``strict`` raises ``ManifestProblems`` on any problem; otherwise episodes with problems
-    are dropped and their problems returned in ``Manifest.problems``. Problems outside the
+    are dropped and their problems returned in ``Manifest.problems``. ``check_files=False``
+    checks no file and accepts episodes with no ``audio`` yet (for show notes). Problems outside the
     episodes (syntax, ``[podcast]`` table, no episodes) always raise.
     """
     path = Path(path)
@@ -144,7 +145,7 @@ def load_manifest(
             if episode.slug in seen_slugs:
                 found.append(("slug", f"{episode.slug!r} is also the slug of episode "
                               f"#{seen_slugs[episode.slug]}; set `slug` to tell them apart"))
-            if episode.audio in seen_audio:
+            if episode.audio != Path() and episode.audio in seen_audio:
                 found.append(("audio", f"same file as episode #{seen_audio[episode.audio]}"))
         if found:
             label = _label(index, table, episode)
@@ -225,7 +226,11 @@ def _episode_from_table(
     if not isinstance(raw_audio, str):
         found.append(("audio", f"must be a path string, got {_kind(raw_audio)}"))
     elif not raw_audio.strip():
-        found.append(("audio", "missing: the recording to process"))
+        if check_files:
+            found.append(("audio", "missing: the recording to process"))
+        else:
+            # Show notes and tags need no recording: a freshly imported manifest has none yet.
+            audio = Path()
     else:
         audio = resolve(raw_audio.strip())
         if check_files and not audio.is_file():
@@ -421,7 +426,10 @@ def _as_table(item: Any) -> dict[str, Any]:
     if isinstance(item, EpisodeMeta):
         return {"audio": "", **_meta_table(item)}
     if hasattr(item, "meta"):
-        return {"audio": getattr(item, "audio", "") or "", **_meta_table(item.meta)}
+        table = {"audio": getattr(item, "audio", "") or "", **_meta_table(item.meta)}
+        if getattr(item, "slug", ""):
+            table["slug"] = item.slug
+        return table
     raise TypeError(f"cannot write {type(item).__name__} as a manifest episode")
 
 

@@ -45,6 +45,7 @@ import jinja2
 
 from .config import REPO_CONFIG, PodcastConfig
 from .errors import ShowNotesError
+from .slug import slugify
 from .types import EpisodeMeta
 
 # --------------------------------------------------------------------------- import
@@ -72,6 +73,7 @@ class ImportedEpisode:
     end_line: int = 0  # its footer line
     website: str = ""  # from the footer "Learn more on the ... website."
     credit_extra: str = ""  # names between the podcast and "by" in the credit line
+    slug: str = ""  # unique in the listing: from the title, else the summary's first words
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,22 @@ def import_listing(path: Path, config: PodcastConfig | None = None) -> list[Impo
     return list(load_listing(path, config).episodes)
 
 
+def with_unique_slugs(episodes: tuple[ImportedEpisode, ...]) -> tuple[ImportedEpisode, ...]:
+    """Listings carry no titles, so many entries would share the fallback slug: name each
+    from its (provisional) title, else from the summary's first words, numbered if taken."""
+    taken: set[str] = set()
+    named = []
+    for episode in episodes:
+        basis = episode.meta.title or " ".join(episode.meta.summary.split()[:8])
+        slug = base = slugify(basis, max_len=50)
+        n = 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        named.append(dataclasses.replace(episode, slug=slug))
+    return tuple(named)
+
+
 def load_listing(path: Path, config: PodcastConfig | None = None) -> ListingResult:
     path = Path(path)
     try:
@@ -100,6 +118,7 @@ def load_listing(path: Path, config: PodcastConfig | None = None) -> ListingResu
     except (OSError, UnicodeDecodeError) as exc:
         raise ShowNotesError(f"cannot read listing: {exc}", path) from None
     result = parse_listing(text, config)
+    result = dataclasses.replace(result, episodes=with_unique_slugs(result.episodes))
     if not result.episodes:
         raise ShowNotesError("no episodes found (expected 'Learn more on the ... website.'"
                              " footers after each entry)", path)
