@@ -13,6 +13,7 @@ What is dropped because nobody reads it aloud:
   tables, raw HTML in markdown, and in HTML: ``script``, ``style``, ``head``, ``nav``,
   ``noscript``, ``svg``, ``figure``/``figcaption``, ``table``.
 - Emphasis and inline markup characters; inline code keeps its text (it is read).
+- YAML/TOML front matter at the top of a markdown file (``---`` ... ``---``).
 
 Structure:
 
@@ -59,7 +60,7 @@ _EXTENSIONS: dict[str, Format] = {
 }
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
-_FOOTNOTE = re.compile(r"\[\^[^\]\s]+\]|\[\d{1,3}\]|(?<=\S)\^\d{1,3}\b|\^\[[^\]]*\]")
+_FOOTNOTE = re.compile(r"\s*(?:\[\^[^\]\s]+\]|\[\d{1,3}\]|(?<=\S)\^\d{1,3}\b|\^\[[^\]]*\])")
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
 _WORD = re.compile(r"[^\s—–]+")
@@ -126,7 +127,13 @@ def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+_FRONT_MATTER = re.compile(
+    r"\A(?:---|\+\+\+)[ \t]*\n.*?\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S
+)
+
+
 def _markdown_blocks(text: str) -> list[_Block]:
+    text = _FRONT_MATTER.sub("", text.lstrip("\ufeff"), count=1)
     md = MarkdownIt("commonmark").enable("table")
     blocks: list[_Block] = []
     skip_depth = 0
@@ -164,12 +171,44 @@ def _inline_text(children: list[Token]) -> str:
 
 class _HTMLBlocks(HTMLParser):
     SKIP = frozenset(
-        {"script", "style", "head", "nav", "noscript", "svg", "pre", "table", "figure",
-         "figcaption", "template", "iframe", "button", "form"}
+        {
+            "script",
+            "style",
+            "head",
+            "nav",
+            "noscript",
+            "svg",
+            "pre",
+            "table",
+            "figure",
+            "figcaption",
+            "template",
+            "iframe",
+            "button",
+            "form",
+        }
     )
     BLOCK = frozenset(
-        {"p", "li", "blockquote", "div", "section", "article", "br", "dd", "dt", "ul",
-         "ol", "main", "header", "footer", "aside", "hr", "body", "tr"}
+        {
+            "p",
+            "li",
+            "blockquote",
+            "div",
+            "section",
+            "article",
+            "br",
+            "dd",
+            "dt",
+            "ul",
+            "ol",
+            "main",
+            "header",
+            "footer",
+            "aside",
+            "hr",
+            "body",
+            "tr",
+        }
     )
 
     def __init__(self) -> None:
@@ -184,8 +223,11 @@ class _HTMLBlocks(HTMLParser):
         line = _clean("".join(self._buf))
         self._buf = []
         if line:
-            kind = "heading" if self._heading else "sentence"
-            self.blocks.append(_Block(kind, line, self._heading))
+            self.blocks.append(
+                _Block("heading", line, self._heading)
+                if self._heading
+                else _Block("sentence", line)
+            )
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._skip:

@@ -1,0 +1,66 @@
+"""Timed source text as transcript segments, for the subtitle and transcript writers."""
+
+from __future__ import annotations
+
+from audio_pipeline.types import Alignment, Segment, Transcript, Word
+
+
+def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[Segment]:
+    """One segment per heard source sentence (words in the article's spelling), plus
+    Whisper's own words for speech outside every sentence (intro, outro, ad-libs,
+    abandoned attempts), in time order."""
+    items: list[tuple[float, float, str, tuple[Word, ...]]] = []
+    spans: list[tuple[float, float]] = []
+    for s in alignment.sentences:
+        if s.status == "skipped" or s.start is None or s.end is None:
+            continue
+        spans.append((s.start, s.end))
+    bounds = _sentence_word_bounds(alignment)
+    for s, (lo, hi) in zip(alignment.sentences, bounds, strict=True):
+        if s.status == "skipped" or s.start is None or s.end is None:
+            continue
+        ws = tuple(
+            Word(w.text, float(w.start), float(w.end or w.start), 1.0 if w.heard else 0.5)
+            for w in alignment.words[lo:hi]
+            if w.start is not None
+        )
+        items.append((s.start, s.end, s.text, ws))
+    spans.sort()
+    run: list[Word] = []
+
+    def flush() -> None:
+        if run:
+            items.append((run[0].start, run[-1].end, " ".join(w.text for w in run), tuple(run)))
+            run.clear()
+
+    for w in transcript.words:
+        mid = (w.start + w.end) / 2
+        inside = any(a - 0.05 <= mid <= b + 0.05 for a, b in spans)
+        if inside:
+            flush()
+            continue
+        if run and w.start - run[-1].end > 1.5:
+            flush()
+        run.append(Word(w.text.strip(), w.start, w.end, w.probability))
+    flush()
+    items.sort(key=lambda it: (it[0], it[1]))
+    return [Segment(k, a, b, text, ws) for k, (a, b, text, ws) in enumerate(items)]
+
+
+def _sentence_word_bounds(alignment: Alignment) -> list[tuple[int, int]]:
+    """Word index ranges per sentence, recovered from the sentence texts in order."""
+    out: list[tuple[int, int]] = []
+    k = 0
+    for s in alignment.sentences:
+        n = len(s.text.split())
+        lo = k
+        # words are the readable tokens of the sentence; walk until their text is used up
+        rest = s.text
+        while k < len(alignment.words):
+            pos = rest.find(alignment.words[k].text)
+            if pos < 0:
+                break
+            rest = rest[pos + len(alignment.words[k].text) :]
+            k += 1
+        out.append((lo, k if k > lo else min(lo + n, len(alignment.words))))
+    return out
