@@ -19,9 +19,10 @@ def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[
     for s, (lo, hi) in zip(alignment.sentences, bounds, strict=True):
         if s.status == "skipped" or s.start is None or s.end is None:
             continue
+        shown = _with_punctuation(s.text, [w.text for w in alignment.words[lo:hi]])
         ws = tuple(
-            Word(w.text, float(w.start), float(w.end or w.start), 1.0 if w.heard else 0.5)
-            for w in alignment.words[lo:hi]
+            Word(text, float(w.start), float(w.end or w.start), 1.0 if w.heard else 0.5)
+            for w, text in zip(alignment.words[lo:hi], shown, strict=True)
             if w.start is not None
         )
         items.append((s.start, s.end, s.text, ws))
@@ -45,6 +46,30 @@ def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[
     flush()
     items.sort(key=lambda it: (it[0], it[1]))
     return [Segment(k, a, b, text, ws) for k, (a, b, text, ws) in enumerate(items)]
+
+
+def _with_punctuation(sentence: str, words: list[str]) -> list[str]:
+    """Each word as the sentence shows it, with the punctuation attached to it ("2010,",
+    "(slowly)."), so subtitles cut from word runs keep the article's punctuation."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for word in words:
+        pos = sentence.find(word, cursor)
+        if pos < 0:
+            return list(words)
+        spans.append((pos, pos + len(word)))
+        cursor = pos + len(word)
+    shown = []
+    floor = 0  # where the previous word's shown text ended: never show a character twice
+    for i, (a, b) in enumerate(spans):
+        ceiling = spans[i + 1][0] if i + 1 < len(spans) else len(sentence)
+        while a > floor and not sentence[a - 1].isspace():
+            a -= 1
+        while b < ceiling and not sentence[b].isspace():
+            b += 1
+        shown.append(sentence[a:b])
+        floor = b
+    return shown
 
 
 def _sentence_word_bounds(alignment: Alignment) -> list[tuple[int, int]]:
