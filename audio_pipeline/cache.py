@@ -68,7 +68,9 @@ def transcript_from_dict(data: dict[str, Any]) -> Transcript:
                 start=float(s["start"]),
                 end=float(s["end"]),
                 text=str(s["text"]),
-                words=tuple(Word(str(t), float(a), float(b), float(p)) for t, a, b, p in s["words"]),
+                words=tuple(
+                    Word(str(t), float(a), float(b), float(p)) for t, a, b, p in s["words"]
+                ),
             )
             for s in data["segments"]
         ),

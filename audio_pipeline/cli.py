@@ -75,8 +75,12 @@ def metadata_options(fn: F) -> F:
         click.option("--episode-number", type=int, default=None, help="Episode number."),
         click.option("--season", type=int, default=None, help="Season number."),
         click.option("--date", default=None, help="Publication date, YYYY-MM-DD."),
-        click.option("--cover", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Cover image, JPEG or PNG."),
+        click.option(
+            "--cover",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Cover image, JPEG or PNG.",
+        ),
         click.option("--id3v2.3", "id3v23", is_flag=True, help="Write ID3v2.3 for older players."),
     ]
     for option in reversed(options):
@@ -85,8 +89,17 @@ def metadata_options(fn: F) -> F:
 
 
 def _meta_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    keys = ("title", "authors", "narrator", "source_url", "summary", "episode_number", "season",
-            "date", "cover")
+    keys = (
+        "title",
+        "authors",
+        "narrator",
+        "source_url",
+        "summary",
+        "episode_number",
+        "season",
+        "date",
+        "cover",
+    )
     # Unset flags stay None so the config's defaults (e.g. the narrator) apply.
     return {k: kw[k] for k in keys if kw.get(k) not in (None, ())}
 
@@ -103,46 +116,79 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("audio", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True, help="Output folder.")
-@click.option("--source", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The article text (markdown, HTML or plain) the narration reads.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The article text (markdown, HTML or plain) the narration reads.",
+)
 @click.option("--slug", default=None, help="Output name (default: from the title or file name).")
 @metadata_options
 @config_option
-@click.option("--model", default=None, help="Whisper model: bundled name, checkpoint, "
-              "CTranslate2 folder or Whisper name (default: config, else tiny.en).")
+@click.option(
+    "--model",
+    default=None,
+    help="Whisper model: bundled name, checkpoint, "
+    "CTranslate2 folder or Whisper name (default: config, else tiny.en).",
+)
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
-@click.option("--preset", default=None, help="Loudness preset (podcast, podcast-mono, ebu-r128, "
-              "streaming).")
+@click.option(
+    "--preset", default=None, help="Loudness preset (podcast, podcast-mono, ebu-r128, streaming)."
+)
 @click.option("--target", type=float, default=None, help="Integrated loudness target, LUFS.")
 @click.option("--true-peak", type=float, default=None, help="True-peak ceiling, dBTP.")
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
 @handle_errors
-def process(audio: Path, out_dir: Path, source: Path | None, slug: str | None,
-            config_path: Path | None, model: str | None, allow_download: bool,
-            preset: str | None, target: float | None, true_peak: float | None,
-            no_cache: bool, id3v23: bool, **meta: Any) -> None:
+def process(
+    audio: Path,
+    out_dir: Path,
+    source: Path | None,
+    slug: str | None,
+    config_path: Path | None,
+    model: str | None,
+    allow_download: bool,
+    preset: str | None,
+    target: float | None,
+    true_peak: float | None,
+    no_cache: bool,
+    id3v23: bool,
+    **meta: Any,
+) -> None:
     """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
     from .cache import TranscriptCache
     from .config import build_episode, load_config, with_overrides
     from .pipeline import episode_verdict, make_transcriber, process_episode
 
     config = with_overrides(
-        load_config(config_path), model=model, loudness_preset=preset, target_lufs=target,
-        true_peak=true_peak, id3_version=3 if id3v23 else None,
+        load_config(config_path),
+        model=model,
+        loudness_preset=preset,
+        target_lufs=target,
+        true_peak=true_peak,
+        id3_version=3 if id3v23 else None,
     )
     episode = build_episode(audio, config, source=source, slug=slug, **_meta_kwargs(meta))
     transcriber = make_transcriber(config, allow_download=allow_download)
     cache = None if no_cache else TranscriptCache()
-    result = process_episode(episode, config, out_dir, transcriber=transcriber, cache=cache,
-                             on_stage=_progress)
+    result = process_episode(
+        episode, config, out_dir, transcriber=transcriber, cache=cache, on_stage=_progress
+    )
     for warning in result.warnings:
         _echo_err(f"warning: {warning}")
     if result.loudness is not None and result.loudness.output is not None:
         out = result.loudness.output
-        _echo_err(f"loudness: {out.integrated:.1f} LUFS, true peak {out.true_peak:.1f} dBTP "
-                  f"(target {result.loudness.target:g}, ceiling {result.loudness.ceiling:g})")
+        _echo_err(
+            f"loudness: {out.integrated:.1f} LUFS, true peak {out.true_peak:.1f} dBTP "
+            f"(target {result.loudness.target:g}, ceiling {result.loudness.ceiling:g})"
+        )
     _echo_err(episode_verdict(result))
     folder = result.outputs["mp3"].parent
     click.echo(f"outputs: {folder}")
@@ -166,9 +212,10 @@ def models_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([asdict(i) for i in infos], default=str, indent=2))
         return
-    print_table(["name", "kind", "available", "path"],
-                [[i.name, i.kind, "yes" if i.available else "no", str(i.path or "")]
-                 for i in infos])
+    print_table(
+        ["name", "kind", "available", "path"],
+        [[i.name, i.kind, "yes" if i.available else "no", str(i.path or "")] for i in infos],
+    )
 
 
 @models.command("export")
@@ -226,8 +273,13 @@ def _fmt(value: float | None, unit: str = "") -> str:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
-def loudness(files: tuple[Path, ...], preset: str | None, target: float | None,
-             config_path: Path | None, as_json: bool) -> None:
+def loudness(
+    files: tuple[Path, ...],
+    preset: str | None,
+    target: float | None,
+    config_path: Path | None,
+    as_json: bool,
+) -> None:
     """Measure integrated loudness, loudness range and true peak of audio files."""
     from .config import load_config
     from .loudness import load_preset, measure
@@ -235,8 +287,15 @@ def loudness(files: tuple[Path, ...], preset: str | None, target: float | None,
 
     config = load_config(config_path)
     chosen = load_preset(preset or config.loudness_preset)
-    goal = target if target is not None else (config.target_lufs if preset is None and
-                                              config.target_lufs is not None else chosen.target)
+    goal = (
+        target
+        if target is not None
+        else (
+            config.target_lufs
+            if preset is None and config.target_lufs is not None
+            else chosen.target
+        )
+    )
     rows, docs, failed = [], [], False
     for path in files:
         try:
@@ -246,11 +305,26 @@ def loudness(files: tuple[Path, ...], preset: str | None, target: float | None,
             failed = True
             continue
         gain = None if m.integrated == float("-inf") else goal - m.integrated
-        docs.append({"file": str(path), "integrated": m.integrated, "lra": m.lra,
-                     "true_peak": m.true_peak, "sample_peak": m.sample_peak,
-                     "target": goal, "gain_needed": gain})
-        rows.append([str(path), _fmt(m.integrated, " LUFS"), _fmt(m.lra, " LU"),
-                     _fmt(m.true_peak, " dBTP"), _fmt(gain, " dB")])
+        docs.append(
+            {
+                "file": str(path),
+                "integrated": m.integrated,
+                "lra": m.lra,
+                "true_peak": m.true_peak,
+                "sample_peak": m.sample_peak,
+                "target": goal,
+                "gain_needed": gain,
+            }
+        )
+        rows.append(
+            [
+                str(path),
+                _fmt(m.integrated, " LUFS"),
+                _fmt(m.lra, " LU"),
+                _fmt(m.true_peak, " dBTP"),
+                _fmt(gain, " dB"),
+            ]
+        )
     if as_json:
         click.echo(json.dumps(docs, indent=2, default=lambda v: None))
     elif rows:
@@ -261,14 +335,24 @@ def loudness(files: tuple[Path, ...], preset: str | None, target: float | None,
 
 @cli.command()
 @click.argument("mp3", type=click.Path(path_type=Path))
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Take the metadata from this manifest's episode (with --slug).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Take the metadata from this manifest's episode (with --slug).",
+)
 @click.option("--slug", default=None, help="Which manifest episode.")
 @metadata_options
 @config_option
 @handle_errors
-def tag(mp3: Path, manifest: Path | None, slug: str | None, config_path: Path | None,
-        id3v23: bool, **meta: Any) -> None:
+def tag(
+    mp3: Path,
+    manifest: Path | None,
+    slug: str | None,
+    config_path: Path | None,
+    id3v23: bool,
+    **meta: Any,
+) -> None:
     """(Re)tag an MP3 in place without re-encoding it."""
     from .config import build_episode, load_config, load_manifest
     from .errors import ManifestError
@@ -305,14 +389,27 @@ def inspect(mp3: Path, as_json: bool) -> None:
     m = measure(decode(mp3))
     loud = {"integrated": m.integrated, "lra": m.lra, "true_peak": m.true_peak}
     if as_json:
-        click.echo(json.dumps({"file": str(mp3), "tags": tags, "loudness": loud}, indent=2,
-                              ensure_ascii=False, default=lambda v: None))
+        click.echo(
+            json.dumps(
+                {"file": str(mp3), "tags": tags, "loudness": loud},
+                indent=2,
+                ensure_ascii=False,
+                default=lambda v: None,
+            )
+        )
         return
     rows = [[k, _short(v)] for k, v in tags.items() if k != "chapters"]
-    rows += [[f"chapter {c.get('start', 0):.1f}s", str(c.get("title", ""))]
-             for c in tags.get("chapters", [])]
-    rows += [["loudness", f"{_fmt(m.integrated, ' LUFS')}, LRA {_fmt(m.lra, ' LU')}, "
-              f"true peak {_fmt(m.true_peak, ' dBTP')}"]]
+    rows += [
+        [f"chapter {c.get('start', 0):.1f}s", str(c.get("title", ""))]
+        for c in tags.get("chapters", [])
+    ]
+    rows += [
+        [
+            "loudness",
+            f"{_fmt(m.integrated, ' LUFS')}, LRA {_fmt(m.lra, ' LU')}, "
+            f"true peak {_fmt(m.true_peak, ' dBTP')}",
+        ]
+    ]
     print_table(["field", "value"], rows, title=str(mp3))
 
 
@@ -326,7 +423,6 @@ def main() -> None:
 
 
 from . import cli_batch  # noqa: E402,F401 - registers `batch` and `shownotes` on `cli`
-
 
 if __name__ == "__main__":
     main()

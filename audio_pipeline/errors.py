@@ -33,7 +33,9 @@ class PipelineError(Exception):
         return (_rebuild, (type(self), self.message, self.path, self.stage))
 
 
-def _rebuild(cls: type[PipelineError], message: str, path: Path | None, stage: str) -> PipelineError:
+def _rebuild(
+    cls: type[PipelineError], message: str, path: Path | None, stage: str
+) -> PipelineError:
     err = cls.__new__(cls)
     PipelineError.__init__(err, message, path, stage)
     return err

@@ -71,8 +71,9 @@ def write_bytes(dest: Path, data: bytes) -> Path:
 def staging_dir(final_dir: Path) -> Path:
     """A fresh sibling folder to build an episode's outputs in before publishing them."""
     final_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
-                                    dir=final_dir.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial", dir=final_dir.parent)
+    )
     os.chmod(staging, default_mode(directory=True))
     return staging
 

@@ -323,6 +323,9 @@ def _num(value: float) -> float | None:
 
 
 def failed_result(episode: Episode, error: BaseException, seconds: float = 0.0) -> EpisodeResult:
-    message = error.one_line() if isinstance(error, PipelineError) else f"{type(error).__name__}: {error}"
-    return EpisodeResult(episode=episode, status="failed", error=message,
-                         stage_seconds={"total": round(seconds, 3)})
+    message = (
+        error.one_line() if isinstance(error, PipelineError) else f"{type(error).__name__}: {error}"
+    )
+    return EpisodeResult(
+        episode=episode, status="failed", error=message, stage_seconds={"total": round(seconds, 3)}
+    )

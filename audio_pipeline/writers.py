@@ -149,7 +149,10 @@ WRITERS: dict[str, Renderer] = {
 
 
 def write_transcripts(
-    segments: Sequence[Segment], out_dir: Path, slug: str, formats: Sequence[str] = tuple(WRITERS),
+    segments: Sequence[Segment],
+    out_dir: Path,
+    slug: str,
+    formats: Sequence[str] = tuple(WRITERS),
     **info: Any,
 ) -> dict[str, Path]:
     """Write each requested format atomically; returns format -> path."""

@@ -29,8 +29,9 @@ def synthesize(text: str, dest: Path, speed: int = 160) -> Path:
     """Speech from espeak-ng as a WAV file (22.05 kHz mono)."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
-    subprocess.run(["espeak-ng", "-s", str(speed), "-w", str(dest), text], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-s", str(speed), "-w", str(dest), text], check=True, capture_output=True
+    )
     return dest
 
 

@@ -21,8 +21,16 @@ ALL_COMMANDS = sorted(_commands(cli))
 
 def test_the_expected_commands_exist():
     names = {" ".join(c) for c in ALL_COMMANDS}
-    for expected in ("process", "batch", "loudness", "tag", "inspect", "models list",
-                     "models export", "shownotes import"):
+    for expected in (
+        "process",
+        "batch",
+        "loudness",
+        "tag",
+        "inspect",
+        "models list",
+        "models export",
+        "shownotes import",
+    ):
         assert expected in names
 
 

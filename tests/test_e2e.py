@@ -17,9 +17,23 @@ pytestmark = pytest.mark.slow
 def _referee(mp3) -> tuple[float, float]:
     """ffmpeg's ebur128 filter, independent of our loudness code: (integrated LUFS, true peak)."""
     proc = subprocess.run(
-        ["ffmpeg", "-nostats", "-hide_banner", "-i", str(mp3), "-af", "ebur128=peak=true",
-         "-f", "null", "-"], capture_output=True, text=True, check=True)
-    summary = proc.stderr[proc.stderr.rindex("Summary:"):]
+        [
+            "ffmpeg",
+            "-nostats",
+            "-hide_banner",
+            "-i",
+            str(mp3),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    summary = proc.stderr[proc.stderr.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
     return integrated, peak
@@ -29,10 +43,26 @@ def _referee(mp3) -> tuple[float, float]:
 def processed(tmp_path_factory, samples_dir):
     out = tmp_path_factory.mktemp("out")
     sample = samples_dir / "compute-trends"
-    args = ["process", str(sample / "narration.ogg"), "--source", str(sample / "article.md"),
-            "--title", "Compute Trends Across Three Eras of Machine Learning",
-            "--author", "Jaime Sevilla", "--author", "Lennart Heim",
-            "--source-url", "https://epochai.org/blog/compute-trends", "--out", str(out)]
+    args = [
+        "process",
+        str(sample / "narration.ogg"),
+        "--source",
+        str(sample / "article.md"),
+        "--title",
+        "Compute Trends Across Three Eras of Machine Learning",
+        "--author",
+        "Jaime Sevilla",
+        "--author",
+        "Lennart Heim",
+        "--source-url",
+        "https://epochai.org/blog/compute-trends",
+        "--out",
+        str(out),
+        "--summary",
+        "This article explains key drivers of AI progress, explains how compute "
+        "is calculated, as well as looks at how the amount of compute used to train AI "
+        "models has increased significantly in recent years.",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return out / "compute-trends-across-three-eras-of-machine-learning", result.output
@@ -41,8 +71,18 @@ def processed(tmp_path_factory, samples_dir):
 def test_process_writes_every_output(processed):
     folder, output = processed
     slug = folder.name
-    for suffix in (".mp3", ".srt", ".vtt", ".txt", ".json", ".alignment.json", ".narration.md",
-                   ".shownotes.txt", ".shownotes.html", ".result.json"):
+    for suffix in (
+        ".mp3",
+        ".srt",
+        ".vtt",
+        ".txt",
+        ".json",
+        ".alignment.json",
+        ".narration.md",
+        ".shownotes.txt",
+        ".shownotes.html",
+        ".result.json",
+    ):
         path = folder / f"{slug}{suffix}"
         assert path.is_file() and path.stat().st_size > 0, path
     assert f"outputs: {folder}" in output.splitlines()[-1]
@@ -88,5 +128,7 @@ def test_alignment_reads_the_whole_article(processed):
     assert doc["coverage"] >= 0.9
     assert doc["summary"]["found"]
     assert [c["title"] for c in doc["chapters"]][-2:] == [
-        "Compute Trends Across Three Eras of Machine Learning", "Three eras"]
+        "Compute Trends Across Three Eras of Machine Learning",
+        "Three eras",
+    ]
     assert any(i["type"] == "intro" for i in doc["issues"])

@@ -13,7 +13,9 @@ from audio_pipeline.writers import (
 
 
 def _segment(i: int, start: float, words: list[str], step: float = 0.4) -> Segment:
-    ws = tuple(Word(w, start + k * step, start + k * step + step * 0.8, 0.9) for k, w in enumerate(words))
+    ws = tuple(
+        Word(w, start + k * step, start + k * step + step * 0.8, 0.9) for k, w in enumerate(words)
+    )
     return Segment(i, ws[0].start, ws[-1].end, " ".join(words), ws)
 
 
@@ -42,7 +44,7 @@ def test_cues_never_overlap_even_when_segments_do():
     a = _segment(0, 0.0, ["one", "two", "three"])
     b = Segment(1, 0.5, 0.9, "overlap", ())
     cues = split_cues([a, b])
-    assert all(x.end <= y.start for x, y in zip(cues, cues[1:]))
+    assert all(x.end <= y.start for x, y in zip(cues, cues[1:], strict=False))
 
 
 def test_srt_cues_have_at_most_two_lines_of_42_characters():
@@ -59,8 +61,12 @@ def test_txt_one_line_per_segment_and_json_has_words():
     assert render_txt(segs) == "Hi there.\nNext.\n"
     doc = json.loads(render_json(segs, language="en", model="tiny.en"))
     assert doc["language"] == "en" and doc["model"] == "tiny.en"
-    assert doc["segments"][0]["words"][1] == {"text": "there.", "start": 0.4, "end": 0.72,
-                                              "probability": 0.9}
+    assert doc["segments"][0]["words"][1] == {
+        "text": "there.",
+        "start": 0.4,
+        "end": 0.72,
+        "probability": 0.9,
+    }
 
 
 def test_write_transcripts_writes_every_format_atomically(tmp_path):
