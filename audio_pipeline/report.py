@@ -43,10 +43,13 @@ def _environment() -> Environment:
     return env
 
 
-def verdict_class(summary: dict[str, Any]) -> str:
+CONFIDENT = 0.5  # issues at or above this are misreads to fix; below, likely mishearings
+
+
+def verdict_class(summary: dict[str, Any], to_fix: int) -> str:
     if summary.get("status") != "ok" or summary.get("match") == "mismatch":
         return "bad"
-    return "warn" if summary.get("match") == "partial" or summary.get("issues") else "ok"
+    return "warn" if summary.get("match") == "partial" or to_fix else "ok"
 
 
 def render_report(
@@ -65,10 +68,12 @@ def render_report(
             {"start": s.start, "text": s.text, "status": s.status} for s in alignment.sentences
         ]
         issues = [i for i in alignment.issues if i.type not in ("intro", "outro")]
+        to_fix = [i for i in issues if i.confidence >= CONFIDENT]
+        notes = [i for i in issues if i.confidence < CONFIDENT]
         chapters = list(alignment.chapters)
     else:
         sentences = [{"start": s.start, "text": s.text, "status": "read"} for s in segments]
-        issues, chapters = [], []
+        to_fix, notes, chapters = [], [], []
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=meta.title or summary.get("slug", ""),
@@ -78,9 +83,10 @@ def render_report(
         duration=summary.get("duration"),
         mp3=mp3_name,
         verdict=verdict,
-        verdict_class=verdict_class(summary),
+        verdict_class=verdict_class(summary, len(to_fix)),
         loudness=summary.get("loudness"),
-        issues=issues,
+        to_fix=to_fix,
+        notes=notes,
         chapters=chapters,
         warnings=summary.get("warnings", []),
         sentences=sentences,

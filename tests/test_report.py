@@ -1,0 +1,46 @@
+from audio_pipeline.report import render_report
+from audio_pipeline.types import (
+    Alignment,
+    ChapterMark,
+    EpisodeMeta,
+    NarrationIssue,
+    SummaryLocation,
+    TimedSentence,
+)
+
+
+def _alignment(*issues: NarrationIssue) -> Alignment:
+    sentences = (
+        TimedSentence(0, "heading", "Intro <b>", 1.0, 2.0, "read"),
+        TimedSentence(1, "sentence", "Skipped one.", 2.0, 2.0, "skipped"),
+    )
+    return Alignment(0.5, "partial", sentences, (), issues, SummaryLocation(False),
+                     (ChapterMark("Intro <b>", 1.0, 5.0),))
+
+
+def _render(alignment: Alignment) -> str:
+    summary = {"slug": "ep", "status": "ok", "match": alignment.match, "duration": 65.0,
+               "loudness": None, "warnings": ["heavy limiting"], "stage_seconds": {"decode": 0.1}}
+    return render_report(EpisodeMeta(title="T & <i>", authors=("A", "B")), summary,
+                         alignment=alignment, segments=[], verdict="narration: partial",
+                         files=["/x/ep.mp3", "/x/ep.srt"], mp3_name="ep.mp3")
+
+
+def test_report_separates_confident_issues_from_notes_and_escapes_text():
+    html = _render(_alignment(
+        NarrationIssue("skipped", 62.0, 62.0, 1, "Skipped one.", "", 0.9),
+        NarrationIssue("substituted", 3.0, 3.2, 0, "eras", "year", 0.2),
+        NarrationIssue("intro", 0.0, 1.0, None, "", "hello", 1.0),
+    ))
+    assert "To fix (1)" in html and "Notes (1)" in html
+    assert 'data-t="62.0">01:02</button>' in html
+    title = html.split("<h1>")[1].split("</h1>")[0]
+    assert title == "T &amp; &lt;i&gt;"
+    assert 'class="skipped"' in html
+    assert '<a href="ep.srt">' in html
+    assert "hello" not in html  # an intro is expected, not an issue to show
+
+
+def test_report_without_issues_has_no_issue_tables():
+    html = _render(_alignment())
+    assert "To fix" not in html and "Notes (" not in html
