@@ -19,6 +19,7 @@ from .types import Segment, Word
 LINE_CHARS = 42
 CUE_CHARS = 2 * LINE_CHARS
 CUE_SECONDS = 7.0
+CLAUSE_ENDS = (".", ",", ";", ":", "?", "!", "—")
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,32 @@ def split_cues(segments: Sequence[Segment]) -> list[Cue]:
 
 
 def _split_words(words: Sequence[Word]) -> list[Cue]:
+    """Greedy cues, but a full cue breaks after its last clause-ending word when that is
+    past its first third, so a cue rarely ends mid-phrase or starts with a lone word."""
     cues: list[Cue] = []
     chunk: list[Word] = []
     for word in words:
         candidate = " ".join(w.text for w in [*chunk, word])
         too_long = not _fits(candidate) or (chunk and word.end - chunk[0].start > CUE_SECONDS)
         if chunk and too_long:
-            cues.append(Cue(chunk[0].start, chunk[-1].end, " ".join(w.text for w in chunk)))
-            chunk = []
+            cut = _clause_break(chunk)
+            cues.append(_cue(chunk[:cut]))
+            chunk = chunk[cut:]
         chunk.append(word)
     if chunk:
-        cues.append(Cue(chunk[0].start, chunk[-1].end, " ".join(w.text for w in chunk)))
+        cues.append(_cue(chunk))
     return cues
+
+
+def _clause_break(chunk: list[Word]) -> int:
+    for i in range(len(chunk) - 1, len(chunk) // 3 - 1, -1):
+        if chunk[i].text.rstrip("\"'”’)]").endswith(CLAUSE_ENDS):
+            return i + 1
+    return len(chunk)
+
+
+def _cue(words: Sequence[Word]) -> Cue:
+    return Cue(words[0].start, words[-1].end, " ".join(w.text for w in words))
 
 
 def _tidy(cues: list[Cue]) -> list[Cue]:

@@ -73,3 +73,10 @@ def test_write_transcripts_writes_every_format_atomically(tmp_path):
     written = write_transcripts([_segment(0, 0.0, ["Hello."])], tmp_path, "ep")
     assert set(written) == {"srt", "vtt", "txt", "json"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.json", "ep.srt", "ep.txt", "ep.vtt"]
+
+
+def test_a_full_cue_breaks_after_a_clause_rather_than_mid_phrase():
+    words = "From fairest creatures we desire increase, that thereby beauty's rose might never die,"
+    cues = split_cues([_segment(0, 0.0, words.split())])
+    assert cues[0].text == "From fairest creatures we desire increase,"
+    assert cues[1].text.startswith("that thereby")
