@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fsutil
+from .errors import MediaError
 from .types import Segment, Transcript, Word
 
 CACHE_VERSION = 1
@@ -28,9 +29,12 @@ def default_cache_dir() -> Path:
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                digest.update(block)
+    except OSError as exc:
+        raise MediaError(f"cannot read: {exc.strerror or exc}", path) from exc
     return digest.hexdigest()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,11 +59,13 @@ def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> 
     )
 
 
-def episode_fingerprint(episode: Episode, config: PodcastConfig) -> str:
+def episode_fingerprint(
+    episode: Episode, config: PodcastConfig, *, audio_digest: str | None = None
+) -> str:
     """Everything an episode's outputs depend on: rerun only when this changes."""
     parts: dict[str, Any] = {
         "v": FINGERPRINT_VERSION,
-        "audio": file_digest(episode.audio),
+        "audio": audio_digest or file_digest(episode.audio),
         "source": file_digest(episode.source) if episode.source else None,
         "cover": file_digest(episode.meta.cover) if episode.meta.cover else None,
         "meta": asdict(episode.meta),
@@ -110,16 +113,15 @@ def process_episode(
 
     run = _Run(episode, on_stage)
     final_dir = Path(out_dir) / episode.slug
-    fingerprint = episode_fingerprint(episode, config)
+    audio_digest = file_digest(episode.audio)  # hashed once: fingerprint and transcript cache
+    fingerprint = episode_fingerprint(episode, config, audio_digest=audio_digest)
     staging = fsutil.staging_dir(final_dir)
     try:
         with run.stage("decode"):
             audio = media.decode(episode.audio)
         with run.stage("transcribe"):
             transcriber = transcriber or make_transcriber(config)
-            transcript, cached = transcribe_cached(
-                audio, file_digest(episode.audio), transcriber, cache
-            )
+            transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
             if cached:
                 run.warnings.append("transcript reused from cache")
         alignment = None
@@ -178,8 +180,6 @@ def process_episode(
             fsutil.publish_dir(staging, final_dir)
         return replace(result, stage_seconds=dict(run.seconds))
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
 

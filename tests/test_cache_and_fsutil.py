@@ -60,3 +60,12 @@ def test_publish_dir_replaces_the_whole_folder(tmp_path):
     fsutil.publish_dir(staging, final)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ep"]
     assert [p.name for p in final.iterdir()] == ["new.txt"]
+
+
+def test_file_digest_of_an_unreadable_file_is_a_media_error_naming_it(tmp_path):
+    from audio_pipeline.errors import MediaError
+
+    missing = tmp_path / "gone.wav"
+    with pytest.raises(MediaError) as err:
+        file_digest(missing)
+    assert err.value.path == missing
