@@ -34,6 +34,7 @@ LOOKAHEAD_MS = 2  # attack ramp: the gain is fully down when the peak arrives
 HOLD_MS = 4  # rides over the next glottal pulse instead of pumping between pulses
 RELEASE_DB_PER_S = 200.0  # 6 dB of reduction recovers in 30 ms
 _ACTIVE_DB = 0.05  # below this the limiter counts as inactive
+_CHUNK = 1 << 20  # control blocks per step of the reduction curve (17 minutes)
 
 
 @dataclass(frozen=True)
@@ -58,24 +59,44 @@ class GainPlan:
 def reduction_curve(needed_db: np.ndarray, *, lookahead_ms: int = LOOKAHEAD_MS,
                     hold_ms: int = HOLD_MS,
                     release_db_per_s: float = RELEASE_DB_PER_S) -> np.ndarray:
-    """Smooth gain reduction (dB per 1 ms block) covering ``needed_db`` at every block."""
-    need = np.maximum(np.asarray(needed_db, dtype=np.float64), 0.0)
+    """Smooth gain reduction (dB per 1 ms block, float32) covering ``needed_db`` at every
+    block. Computed in chunks with the state carried over, so a 3-hour plan needs a few
+    small temporaries rather than a dozen full-length float64 arrays."""
+    need = np.asarray(needed_db)
     n = need.shape[0]
+    out = np.zeros(n, dtype=np.float32)
     if n == 0 or not np.any(need > 0):
-        return np.zeros(n)
+        return out
     back, ahead = hold_ms + 1, lookahead_ms + 1
-    padded = np.concatenate([np.zeros(back), need, np.zeros(ahead)])
-    held = sliding_window_view(padded, back + ahead + 1).max(axis=1)
     rate = release_db_per_s / 1000.0
-    ramp = rate * np.arange(n, dtype=np.float64)
-    released = np.maximum.accumulate(held + ramp) - ramp
-    # Moving average over the previous `ahead` blocks; padding with the first value
-    # (not zeros) keeps the average at or above what the first blocks need.
-    width = ahead
-    padded = np.concatenate([np.full(width, released[0]), released])
-    c = np.concatenate([[0.0], np.cumsum(padded)])
-    smooth = (c[width + 1:] - c[1:-width]) / width
-    return np.maximum(smooth, 0.0)
+    released_before = -np.inf  # the release curve at the block before the chunk
+    history: np.ndarray | None = None  # the last ahead - 1 released values
+    for s in range(0, n, _CHUNK):
+        e = min(n, s + _CHUNK)
+        lo, hi = max(0, s - back), min(n, e + ahead)
+        window = np.zeros((e - s) + back + ahead)
+        start = back - (s - lo)
+        np.maximum(need[lo:hi], 0.0, out=window[start:start + hi - lo])
+        held = sliding_window_view(window, back + ahead + 1).max(axis=1)
+        held[0] = max(held[0], released_before - rate)
+        ramp = rate * np.arange(e - s, dtype=np.float64)
+        held += ramp
+        released = np.maximum.accumulate(held)
+        released -= ramp
+        released_before = float(released[-1])
+        # Moving average over the previous `ahead` blocks; before the first block the
+        # first value (not zero) keeps the average at or above what the start needs.
+        if history is None:
+            history = np.full(ahead - 1, released[0])
+        joined = np.concatenate([history, released])
+        smooth = joined[ahead - 1:].copy()
+        for lag in range(1, ahead):
+            smooth += joined[ahead - 1 - lag: joined.shape[0] - lag]
+        smooth /= ahead
+        history = joined[joined.shape[0] - (ahead - 1):]
+        np.maximum(smooth, 0.0, out=smooth)
+        out[s:e] = smooth
+    return out
 
 
 def plan_gain(blocks: MeterBlocks, *, target: float, ceiling: float,
@@ -91,14 +112,20 @@ def plan_gain(blocks: MeterBlocks, *, target: float, ceiling: float,
     q_in = quarters(blocks.energy, blocks.complete)
     start = integrated(q_in, blocks.rate)
     if not np.isfinite(start):
-        return GainPlan(0.0, np.zeros(blocks.energy.shape[0]), start, blocks.rate, blocks.frames)
+        return GainPlan(0.0, np.zeros(blocks.energy.shape[0], np.float32), start, blocks.rate,
+                        blocks.frames)
     with np.errstate(divide="ignore"):
-        peak_db = 20.0 * np.log10(blocks.true_peak.astype(np.float64))
+        peak_db = 20.0 * np.log10(blocks.true_peak.astype(np.float32))
+    counted = q_in.shape[0] * 100  # blocks inside whole 100 ms steps
 
     def attempt(gain: float) -> tuple[np.ndarray, float]:
-        red = reduction_curve(peak_db + gain - ceiling)
-        energy = blocks.energy * 10.0 ** ((gain - red) / 10.0)
-        return red, integrated(quarters(energy, blocks.complete), blocks.rate)
+        red = reduction_curve(peak_db + np.float32(gain - ceiling))
+        # Only limited blocks change: subtract what the limiter takes from their step.
+        active = np.flatnonzero(red[:counted] > 0)
+        lost = blocks.energy[active] * -np.expm1(red[active] * (-np.log(10.0) / 10.0))
+        q = (q_in - np.bincount(active // 100, lost, minlength=q_in.shape[0])) * 10.0 ** (
+            gain / 10.0)
+        return red, integrated(q, blocks.rate)
 
     low = target - start
     high = low + max_makeup_db
@@ -123,12 +150,7 @@ def render(blocks: Iterable[np.ndarray], plan: GainPlan, *,
     """Yield float32 blocks of ``(block - offset) * gain(t)`` following ``plan``."""
     rate = plan.rate
     n_blocks = plan.reduction_db.shape[0]
-    gains = 10.0 ** ((plan.gain_db - plan.reduction_db) / 20.0)
     limited = bool(np.any(plan.reduction_db > 0))
-    if limited:
-        edges = block_bounds(np.arange(n_blocks + 1), rate).astype(np.float64)
-        edges[-1] = min(edges[-1], float(plan.frames))  # a partial last block ends early
-        centres = (edges[:-1] + edges[1:] - 1.0) / 2.0
     static = np.float32(10.0 ** (plan.gain_db / 20.0))
     shift = None if offset is None else offset.astype(np.float32)
     start = 0
@@ -140,9 +162,16 @@ def render(blocks: Iterable[np.ndarray], plan: GainPlan, *,
         if not limited:
             yield (x * static).astype(np.float32, copy=False)
         else:
+            # The gain curve of the control blocks around this audio block: linear
+            # gain at each block's centre (a partial last block ends early).
             k0 = max(int(start * 1000 // rate) - 2, 0)
             k1 = min(int(stop * 1000 // rate) + 3, n_blocks)
+            edges = block_bounds(np.arange(k0, k1 + 1), rate).astype(np.float64)
+            edges[-1] = min(edges[-1], float(plan.frames))
+            centres = (edges[:-1] + edges[1:] - 1.0) / 2.0
+            gains = 10.0 ** ((plan.gain_db - plan.reduction_db[k0:k1].astype(np.float64))
+                             / 20.0)
             t = np.arange(start, stop, dtype=np.float64)
-            g = np.interp(t, centres[k0:k1], gains[k0:k1]).astype(np.float32)
-            yield (x * g[:, None]).astype(np.float32, copy=False)
+            g = np.interp(t, centres, gains).astype(np.float32)
+            yield x * g[:, None]
         start = stop

@@ -4,8 +4,13 @@
 and true peak (oversampled at least 4x) and the short-term curve. ``normalize`` applies
 the gain to a target and a look-ahead true-peak limiter (see ``limiter``).
 ``normalize_and_encode`` also allows for what MP3 encoding does to the signal, checks the
-encoded file with the same meter and corrects it when it misses. All passes stream over
+encoded MP3 with the same meter and corrects it when it misses. All passes stream over
 the samples in blocks (see ``meter``), so long recordings are never copied whole.
+
+Cost, for a long file: one measuring pass (K-weighting, and true peak as one float32
+matrix product per segment on a helper thread), then the encode, which sets the pace:
+our render and the check of the encoded frames (decoded by a second ffmpeg as LAME
+writes them, see ``mp3stream``) run on the core LAME leaves idle.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .errors import LoudnessError, MediaError
 from .limiter import HOLD_MS, LOOKAHEAD_MS, RELEASE_DB_PER_S, GainPlan, plan_gain, render
 from .meter import (
     MeterBlocks,
+    StreamMeter,
     integrated,
     loudness_range,
     measure_blocks,
@@ -30,6 +36,7 @@ from .meter import (
     quarters,
     short_term,
 )
+from .mp3stream import EncodedTap, mp3_writer
 from .types import Audio, LoudnessMeasurement, LoudnessReport
 
 __all__ = [
@@ -124,8 +131,8 @@ def measure_file(path: Path, channels: int, *, dual_mono: bool = False) -> Loudn
         rate = int(sf.info(str(path)).samplerate)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise MediaError("cannot read the sample rate", path) from exc
-    blocks = measure_iter(media.iter_decode(path, channels), rate, channels,
-                          dual_mono=dual_mono)
+    blocks = measure_iter(media.prefetch(media.iter_decode(path, channels)), rate, channels,
+                          dual_mono=dual_mono, peak_max_only=True)
     if blocks.frames < int(round(0.4 * rate)):
         raise LoudnessError("too short to measure: gating needs at least 400 ms", path)
     return _summarize(blocks)
@@ -176,24 +183,32 @@ class _Prepared:
     blocks: MeterBlocks
 
 
-def _dc_offset(source: media.BlockSource) -> np.ndarray | None:
-    total = np.zeros(source.channels)
-    for block in source.blocks(1 << 20):
-        total += block.sum(axis=0, dtype=np.float64)
-    mean = total / max(source.frames, 1)
-    return mean.astype(np.float32) if np.max(np.abs(mean)) > _DC_THRESHOLD else None
+def _measure_source(source: media.BlockSource,
+                    dual_mono: bool) -> tuple[np.ndarray | None, MeterBlocks]:
+    """One pass: the meter also sums each channel, which gives the DC offset. Only an
+    offset large enough to remove (rare) costs a second pass measuring without it."""
+    blocks = measure_iter(media.prefetch(source.blocks()), source.sample_rate,
+                          source.channels, dual_mono=dual_mono)
+    assert blocks.channel_sums is not None
+    mean = blocks.channel_sums / max(blocks.frames, 1)
+    if np.max(np.abs(mean)) <= _DC_THRESHOLD:
+        return None, blocks
+    offset = mean.astype(np.float32)
+    return offset, measure_iter(media.prefetch(source.blocks()), source.sample_rate,
+                                source.channels, dual_mono=dual_mono, offset=offset)
 
 
 def _prepare(source: media.BlockSource, *, target: float, ceiling: float, dual_mono: bool,
              previous: _Prepared | None = None) -> _Prepared:
-    if source.frames < int(round(0.4 * source.sample_rate)):
-        raise LoudnessError("too short to measure: gating needs at least 400 ms", source.path)
     if previous is not None:  # a correction: the input was measured already
         offset, blocks = previous.offset, previous.blocks
     else:
-        offset = _dc_offset(source)
-        blocks = measure_iter(source.blocks(), source.sample_rate, source.channels,
-                              dual_mono=dual_mono, offset=offset)
+        if source.frames < int(round(0.4 * source.sample_rate)) and not source.ffmpeg:
+            raise LoudnessError("too short to measure: gating needs at least 400 ms",
+                                source.path)
+        offset, blocks = _measure_source(source, dual_mono)
+    if blocks.frames < int(round(0.4 * source.sample_rate)):  # the header may not know
+        raise LoudnessError("too short to measure: gating needs at least 400 ms", source.path)
     measured = _summarize(blocks)
     warnings: list[str] = []
     if offset is not None:
@@ -280,17 +295,21 @@ def normalize_and_encode(
 ) -> LoudnessReport:
     """Normalize ``audio`` to a preset (``target``/``ceiling`` override it), encode MP3.
 
-    The encoded file is decoded again (as ffmpeg and players decode it) and measured:
-    that is the report's ``output``. When it misses (integrated more than 0.3 LU off, or
-    true peak above the ceiling) the gain and limiter ceiling are corrected by what was
-    missed and the file re-encoded, up to ``max_corrections`` times.
+    The encoded MP3 is decoded (as ffmpeg and players decode the file) and measured:
+    that is the report's ``output``. The decode runs while LAME encodes, on the same
+    frames the file receives, and counts only once checked against the written file
+    (gapless start and first samples); otherwise the file itself is decoded again.
+    When it misses (integrated more than 0.3 LU off, or true peak above the ceiling)
+    the gain and limiter ceiling are corrected by what was missed and the file
+    re-encoded, up to ``max_corrections`` times.
 
-    ``audio`` may be decoded Audio or a file path: a file libsndfile reads (WAV, FLAC,
-    ...) is streamed from disk on each pass and never held whole, which keeps a 60-minute
-    episode to a few hundred MB. Channels: ``channels`` if given, else the preset's, else
-    the input's; MP3 holds at most two, so more are mixed to stereo
-    (``media.to_channels``). ``sample_rate`` resamples before measuring; rates MP3
-    cannot hold (e.g. 96 kHz) are resampled to ``media.mp3_rate``. The report's
+    ``audio`` may be decoded Audio or a file path: a file is streamed from disk on each
+    pass and never held whole (libsndfile for WAV, FLAC, ...; ffmpeg for M4A and the
+    rest, and for resampling), which keeps a 60-minute episode to a few hundred MB.
+    Channels: ``channels`` if given, else the preset's, else the input's; MP3 holds at
+    most two, so more are mixed to stereo (``media.to_channels``). ``sample_rate``
+    resamples before measuring; rates MP3 cannot hold (e.g. 96 kHz) are resampled to
+    ``media.mp3_rate`` (by ffmpeg for a file, by ``media.resample`` for Audio). The report's
     ``input`` is measured after that mixing and resampling and DC removal.
     """
     chosen = _resolve(preset, target, ceiling, dual_mono)
@@ -299,10 +318,11 @@ def normalize_and_encode(
     want = channels or chosen.channels or min(source.channels, 2)
     # MPEG audio stops at 48 kHz: a 96 kHz recording is resampled even when not asked.
     rate = media.mp3_rate(sample_rate or source.sample_rate)
-    if rate != source.sample_rate:
-        source = media.block_source(media.resample(media.to_channels(source.load(), want), rate))
-    else:
+    if rate == source.sample_rate:
         source = source.mixed_to(want)
+    else:  # a file is resampled by ffmpeg as it streams; decoded audio in memory
+        source = (source.resampled_by_ffmpeg(rate) or media.block_source(
+            media.resample(media.to_channels(source.load(), want), rate))).mixed_to(want)
     pre_target, pre_ceiling = _pre_encode(chosen.target, chosen.ceiling, bitrate_kbps)
     dm = chosen.dual_mono and want == 1
     prep = _prepare(source, target=pre_target, ceiling=pre_ceiling, dual_mono=dm)
@@ -310,11 +330,19 @@ def normalize_and_encode(
     silent = not np.isfinite(prep.info.input.integrated)
     output: LoudnessMeasurement | None = None
     for attempt in range(max_corrections + 1):
-        with media.mp3_writer(dest, source.sample_rate, want,
-                              bitrate_kbps=bitrate_kbps) as write:
-            for chunk in render(source.blocks(), prep.plan, offset=prep.offset):
+        # The check measures the MP3's own frames, decoded while they are encoded (on
+        # the core LAME leaves idle); mp3stream verifies this equals decoding the file.
+        check = StreamMeter(source.sample_rate, want, dual_mono=dm, peak_max_only=True)
+        tap = EncodedTap(check.feed)
+        with mp3_writer(dest, source.sample_rate, want, bitrate_kbps=bitrate_kbps,
+                              tap=tap) as write:
+            for chunk in render(media.prefetch(source.blocks()), prep.plan,
+                                offset=prep.offset):
                 write(chunk)
-        output = measure_file(dest, want, dual_mono=dm)
+        if tap.exact and check.frames >= int(round(0.4 * source.sample_rate)):
+            output = _summarize(check.finish())
+        else:
+            output = measure_file(dest, want, dual_mono=dm)
         if silent:
             break
         loud_miss = chosen.target - output.integrated

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import queue
 import shutil
 import subprocess
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from math import gcd
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -38,6 +38,7 @@ _BS775: dict[int, np.ndarray] = {
 }
 
 _BLOCK = 1 << 18  # frames per pipe write: bounded memory, few syscalls
+T = TypeVar("T")
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
@@ -100,9 +101,12 @@ class BlockSource:
 
     sample_rate: int
     channels: int
-    frames: int
+    frames: int  # from the header; an estimate when ffmpeg streams the file
     path: Path | None = None
     audio: Audio | None = None
+    stored_channels: int = 0  # as decoded, before mixing
+    ffmpeg: bool = False  # decoded by ffmpeg on each pass (what libsndfile cannot read)
+    ffmpeg_rate: int | None = None  # resampled by ffmpeg on the way
 
     def blocks(self, block_frames: int = _BLOCK) -> Iterator[np.ndarray]:
         if self.audio is not None:
@@ -111,6 +115,11 @@ class BlockSource:
                 yield self._mix(x[start:start + block_frames])
             return
         assert self.path is not None
+        if self.ffmpeg:
+            for block in iter_decode(self.path, self.stored_channels, block_frames,
+                                     self.ffmpeg_rate):
+                yield self._mix(block)
+            return
         try:
             with sf.SoundFile(str(self.path)) as f:
                 for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
@@ -128,6 +137,13 @@ class BlockSource:
     def mixed_to(self, channels: int) -> BlockSource:
         return replace(self, channels=channels)
 
+    def resampled_by_ffmpeg(self, rate: int) -> BlockSource | None:
+        """The same file streamed through ffmpeg's resampler (None for decoded audio)."""
+        if self.path is None or self.audio is not None:
+            return None
+        return replace(self, sample_rate=rate, frames=self.frames * rate // self.sample_rate,
+                       ffmpeg=True, ffmpeg_rate=rate)
+
     def _mix(self, block: np.ndarray) -> np.ndarray:
         if block.shape[1] == self.channels:
             return block
@@ -135,20 +151,42 @@ class BlockSource:
 
 
 def block_source(src: Audio | Path, channels: int | None = None) -> BlockSource:
-    """A BlockSource over decoded audio, or over a file (libsndfile-readable files are
-    streamed; anything else, e.g. M4A, is decoded first)."""
+    """A BlockSource over decoded audio, or over a file, streamed on every pass: by
+    libsndfile when it reads the format, else (M4A, ...) by ffmpeg."""
     if isinstance(src, Audio):
         have = src.channels
-        return BlockSource(src.sample_rate, channels or have, src.frames, src.path, src)
+        return BlockSource(src.sample_rate, channels or have, src.frames, src.path, src, have)
     path = Path(src)
     try:
         info = sf.info(str(path))
         readable = info.frames > 0 and info.samplerate > 0
     except (sf.LibsndfileError, RuntimeError):
         readable = False
-    if not readable:
-        return block_source(decode(path), channels)
-    return BlockSource(int(info.samplerate), channels or info.channels, int(info.frames), path)
+    if readable:
+        return BlockSource(int(info.samplerate), channels or info.channels, int(info.frames),
+                           path, None, info.channels)
+    rate, have, seconds = _probe_stream(path)
+    return BlockSource(rate, channels or have, int(seconds * rate), path, None, have,
+                       ffmpeg=True)
+
+
+def _probe_stream(path: Path) -> tuple[int, int, float]:
+    """Sample rate, channels and duration of the first audio stream, by ffprobe."""
+    if not path.is_file():
+        raise MediaError("file not found" if not path.exists() else "not a file", path)
+    if shutil.which("ffprobe") is None:
+        raise MediaError("cannot read this format: ffprobe is not installed", path)
+    proc = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=sample_rate,channels:format=duration", "-of", "json", str(path)],
+        capture_output=True, text=True, check=False)
+    try:
+        meta = json.loads(proc.stdout or "{}")
+        stream = meta["streams"][0]
+        return (int(stream["sample_rate"]), int(stream["channels"]),
+                float(meta["format"].get("duration", 0.0)))
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise MediaError(f"not an audio file ({_first_line(proc.stderr) or exc})", path) from exc
 
 
 def probe_duration(path: Path) -> float:
@@ -178,15 +216,61 @@ def probe_duration(path: Path) -> float:
         raise MediaError(f"not an audio file ({_first_line(proc.stderr) or exc})", path) from exc
 
 
-def iter_decode(path: Path, channels: int, block_frames: int = _BLOCK) -> Iterator[np.ndarray]:
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` produced ahead by a helper thread (decoding, reading from disk or
+    a pipe release the GIL, so the consumer computes while the next block arrives)."""
+    box: queue.Queue[tuple[bool, object]] = queue.Queue(depth)
+    stop = threading.Event()
+    source = iter(items)
+
+    def put(item: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                box.put(item, timeout=0.1)
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not put((False, item)):
+                    break
+            else:
+                put((True, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((True, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            done, item = box.get()
+            if done:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def iter_decode(path: Path, channels: int, block_frames: int = _BLOCK,
+                rate: int | None = None) -> Iterator[np.ndarray]:
     """Yield float32 blocks (frames, channels) decoded by ffmpeg, without holding the file.
 
-    Used to re-measure long encoded files at low memory; ffmpeg also honours the LAME
-    gapless header, so the blocks are what a player (and ffmpeg's ebur128) hears.
+    Used to re-measure long encoded files and to stream what libsndfile cannot read
+    (M4A, ...) at low memory; ffmpeg honours the LAME gapless header, so the blocks are
+    what a player (and ffmpeg's ebur128) hears. ``rate`` resamples in ffmpeg.
     """
     _require_ffmpeg(path)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
-           "-f", "f32le", "-ac", str(channels), "-"]
+           "-f", "f32le", "-ac", str(channels)]
+    cmd += ["-ar", str(int(rate)), "-"] if rate else ["-"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     nbytes = block_frames * channels * 4
@@ -209,68 +293,6 @@ def iter_decode(path: Path, channels: int, block_frames: int = _BLOCK) -> Iterat
             raise MediaError(f"ffmpeg could not decode: {_first_line(err)}", path)
 
 
-@contextlib.contextmanager
-def mp3_writer(
-    dest: Path, sample_rate: int, channels: int, *, bitrate_kbps: int = 128,
-    out_rate: int | None = None,
-) -> Iterator[Callable[[np.ndarray], None]]:
-    """Context manager giving ``write(block)`` that streams float32 frames into LAME.
-
-    The MP3 goes to a temporary file beside ``dest`` and replaces it only when ffmpeg
-    succeeds, so a failed or interrupted encode never leaves a partial ``dest``.
-    """
-    dest = Path(dest)
-    if channels not in (1, 2):
-        raise MediaError(f"MP3 holds 1 or 2 channels, got {channels}: downmix first", dest)
-    _require_ffmpeg(dest)
-    if not dest.parent.is_dir():
-        raise MediaError("output folder does not exist", dest)
-    # ffmpeg creates the temporary file itself, so it gets the usual umask permissions
-    # (mkstemp's 0600 would follow the file into the published folder).
-    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.mp3.part")
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
-           "-ac", str(channels), "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a",
-           f"{int(bitrate_kbps)}k"]
-    if out_rate is not None and out_rate != sample_rate:
-        cmd += ["-ar", str(int(out_rate))]
-    cmd += ["-f", "mp3", str(tmp)]
-    err_file = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err_file)
-    assert proc.stdin is not None
-    stdin = proc.stdin
-
-    def write(block: np.ndarray) -> None:
-        data = np.ascontiguousarray(block, dtype="<f4")
-        if data.ndim != 2 or data.shape[1] != channels:
-            raise MediaError(f"block shape {data.shape} does not match {channels} channels", dest)
-        try:
-            stdin.write(data.tobytes())
-        except BrokenPipeError as exc:
-            raise MediaError("the MP3 encoder stopped early", dest) from exc
-
-    ok = False
-    try:
-        yield write
-        ok = True
-    finally:
-        with contextlib.suppress(BrokenPipeError):
-            stdin.close()
-        rc = proc.wait()
-        err_file.seek(0)
-        err = err_file.read().decode(errors="replace")
-        err_file.close()
-        if ok and rc == 0:
-            try:
-                os.replace(tmp, dest)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise MediaError(f"cannot write the MP3: {exc.strerror}", dest) from exc
-        else:
-            tmp.unlink(missing_ok=True)
-            if ok:  # an exception already in flight wins over ours
-                raise MediaError(f"MP3 encoding failed: {_first_line(err)}", dest)
-
-
 def encode_mp3(
     audio: Audio, dest: Path, *, bitrate_kbps: int = 128, sample_rate: int | None = None
 ) -> Path:
@@ -280,6 +302,8 @@ def encode_mp3(
     a rate MPEG cannot hold, e.g. 96 kHz -> 48 kHz); channels are taken as they are (1 or
     2: use ``to_channels`` first for anything else).
     """
+    from .mp3stream import mp3_writer  # noqa: PLC0415 - mp3stream builds on this module
+
     dest = Path(dest)
     samples = audio.samples if audio.samples.ndim == 2 else audio.samples[:, None]
     with mp3_writer(dest, audio.sample_rate, samples.shape[1], bitrate_kbps=bitrate_kbps,

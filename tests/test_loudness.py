@@ -107,7 +107,8 @@ def test_chunked_measurement_is_identical_to_one_pass() -> None:
     one = measure_blocks(x, 44100, chunk=x.shape[0])
     many = measure_blocks(x, 44100, chunk=12345)
     np.testing.assert_allclose(many.energy, one.energy, rtol=1e-9)
-    np.testing.assert_array_equal(many.true_peak, one.true_peak)
+    # the polyphase product's rows fall differently: float32 rounding only
+    np.testing.assert_allclose(many.true_peak, one.true_peak, rtol=1e-6)
 
 
 def test_true_peak_sees_the_peak_between_samples() -> None:
@@ -188,7 +189,7 @@ def test_reduction_curve_covers_every_peak_and_moves_smoothly() -> None:
     assert red[:250].max() == 0.0 and red[-300:].max() == 0.0
     # after the last peak the release runs at RELEASE_DB_PER_S
     after = red[1500 + HOLD_MS + LOOKAHEAD_MS + 3: 1500 + 40]
-    np.testing.assert_allclose(-np.diff(after), RELEASE_DB_PER_S / 1000.0, atol=1e-9)
+    np.testing.assert_allclose(-np.diff(after), RELEASE_DB_PER_S / 1000.0, atol=1e-5)  # f32
     assert np.all(reduction_curve(np.zeros(100)) == 0.0)
 
 

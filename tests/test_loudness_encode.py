@@ -7,6 +7,7 @@ target with a true peak at or under the ceiling.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from test_loudness import ffmpeg_ebur128, speech
 
 from audio_pipeline import media
 from audio_pipeline.errors import LoudnessError
-from audio_pipeline.loudness import load_preset, normalize_and_encode
+from audio_pipeline.loudness import load_preset, measure_file, normalize_and_encode
 from audio_pipeline.types import Audio
 
 
@@ -155,3 +156,46 @@ def test_a_path_libsndfile_cannot_read_is_decoded_by_ffmpeg(tmp_path: Path) -> N
                    check=True)
     report = normalize_and_encode(m4a, tmp_path / "out.mp3")
     _judge(tmp_path / "out.mp3", -16.0, -1.0, report)
+
+
+def test_the_check_made_while_encoding_equals_measuring_the_written_file(
+        tmp_path: Path, quiet_stereo: Audio) -> None:
+    mp3 = tmp_path / "out.mp3"
+    report = normalize_and_encode(quiet_stereo, mp3)
+    after = measure_file(mp3, 2)
+    assert report.output.integrated == after.integrated
+    assert report.output.true_peak == after.true_peak
+    assert report.output.lra == after.lra
+    assert report.output.short_term == after.short_term
+
+
+def test_an_existing_mp3_keeps_its_mode_and_a_new_one_gets_the_umask(
+        tmp_path: Path, quiet_stereo: Audio) -> None:
+    fresh, kept = tmp_path / "fresh.mp3", tmp_path / "kept.mp3"
+    kept.write_bytes(b"old")
+    os.chmod(kept, 0o640)
+    normalize_and_encode(quiet_stereo, fresh)
+    normalize_and_encode(quiet_stereo, kept)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert kept.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.mp3", "kept.mp3"]
+
+
+def test_files_are_streamed_even_when_ffmpeg_must_decode_or_resample_them(
+        tmp_path: Path) -> None:
+    x = speech(48000, 2, seconds=8.0)
+    m4a, flac = tmp_path / "in.m4a", tmp_path / "in96.flac"
+    wav = tmp_path / "in.wav"
+    sf.write(wav, x, 48000)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "aac", str(m4a)],
+                   check=True)
+    sf.write(flac, speech(96000, 2, seconds=8.0), 96000)
+    source = media.block_source(m4a)
+    assert source.ffmpeg and source.audio is None  # never decoded whole
+    assert (source.sample_rate, source.channels) == (48000, 2)
+    assert media.block_source(flac).resampled_by_ffmpeg(48000).ffmpeg_rate == 48000
+    report = normalize_and_encode(flac, tmp_path / "out96.mp3")
+    _judge(tmp_path / "out96.mp3", -16.0, -1.0, report)
+    assert sf.info(str(tmp_path / "out96.mp3")).samplerate == 48000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import soundfile as sf
 
 from audio_pipeline import media
 from audio_pipeline.errors import MediaError
+from audio_pipeline.mp3stream import EncodedTap, mp3_writer
 from audio_pipeline.types import Audio
 
 RATE = 22050
@@ -203,3 +205,52 @@ def test_encoded_mp3_gets_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert dest.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_tap_receives_exactly_the_decode_of_the_written_file(tmp_path: Path) -> None:
+    dest = tmp_path / "out.mp3"
+    x = _tone(seconds=3.0, rate=44100) * np.linspace(0.1, 1.0, 3 * 44100)[:, None]
+    got: list[np.ndarray] = []
+    tap = EncodedTap(got.append)
+    with mp3_writer(dest, 44100, 2, tap=tap) as write:
+        for start in range(0, x.shape[0], 30000):
+            write(x[start:start + 30000])
+    assert tap.exact and tap.frames == x.shape[0]
+    decoded = np.concatenate(list(media.iter_decode(dest, 2)))
+    np.testing.assert_array_equal(np.concatenate(got), decoded)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp3"]
+
+
+def test_a_tap_that_fails_does_not_stop_the_encode(tmp_path: Path) -> None:
+    def broken(block: np.ndarray) -> None:
+        raise ValueError("consumer failed")
+
+    tap = EncodedTap(broken)
+    with mp3_writer(tmp_path / "out.mp3", RATE, 2, tap=tap) as write:
+        write(_tone(seconds=2.0))
+    assert not tap.exact and isinstance(tap.error, ValueError)
+    assert abs(media.probe_duration(tmp_path / "out.mp3") - 2.0) < 0.1
+
+
+def test_prefetch_hands_over_items_and_errors_in_order() -> None:
+    def items() -> Iterator[int]:
+        yield from range(5)
+        raise MediaError("broken at 5")
+
+    seen: list[int] = []
+    with pytest.raises(MediaError, match="broken at 5"):
+        for item in media.prefetch(items()):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3, 4]
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            yield from range(10**9)
+        finally:
+            closed.append(True)
+
+    stream = media.prefetch(endless())
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()  # the consumer stops early: the producer is stopped and closed
+    assert closed == [True]
