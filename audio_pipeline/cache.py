@@ -16,7 +16,7 @@ from . import fsutil
 from .errors import MediaError
 from .types import Segment, Transcript, Word
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: speech decoded by decode_speech (ffmpeg resampler)
 
 
 def default_cache_dir() -> Path:

@@ -118,7 +118,9 @@ def process_episode(
     staging = fsutil.staging_dir(final_dir)
     try:
         with run.stage("decode"):
-            audio = media.decode(episode.audio)
+            # Speech-rate mono for Whisper; the loudness stage streams the original file
+            # itself, so no full-rate copy of a long recording is ever held.
+            audio = media.decode_speech(episode.audio)
         with run.stage("transcribe"):
             transcriber = transcriber or make_transcriber(config)
             transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
@@ -128,10 +130,11 @@ def process_episode(
         if episode.source is not None:
             with run.stage("align"):
                 alignment = _align(episode, transcript, config, audio.duration)
+        del audio
         mp3 = staging / f"{episode.slug}.mp3"
         with run.stage("loudness"):
             report = loudness.normalize_and_encode(
-                audio,
+                episode.audio,
                 mp3,
                 preset=config.loudness_preset,
                 target=config.target_lufs,
@@ -141,7 +144,6 @@ def process_episode(
                 channels=config.channels,
             )
             run.warnings.extend(report.warnings)
-        del audio  # the decoded samples are the largest thing we hold
         segments = _published_segments(transcript, alignment)
         with run.stage("tags"):
             run.warnings.extend(

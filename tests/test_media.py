@@ -254,3 +254,32 @@ def test_prefetch_hands_over_items_and_errors_in_order() -> None:
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()  # the consumer stops early: the producer is stopped and closed
     assert closed == [True]
+
+
+def test_decode_speech_gives_16k_mono_of_the_same_duration(tmp_path):
+    import soundfile as sf
+
+    from audio_pipeline.media import decode_speech
+
+    rate = 44_100
+    t = np.arange(rate * 2) / rate
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    stereo = np.stack([left, left], axis=1).astype(np.float32)
+    path = tmp_path / "tone.flac"
+    sf.write(path, stereo, rate)
+    speech = decode_speech(path)
+    assert speech.sample_rate == 16_000 and speech.channels == 1
+    assert abs(speech.duration - 2.0) < 0.01
+    spectrum = np.abs(np.fft.rfft(speech.samples[:, 0]))
+    assert abs(np.argmax(spectrum) * 16_000 / speech.frames - 440) < 2
+    assert 0.45 < np.max(np.abs(speech.samples)) < 0.55
+
+
+def test_decode_speech_rejects_what_is_not_audio(tmp_path):
+    from audio_pipeline.media import decode_speech
+
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio at all\n" * 20)
+    with pytest.raises(MediaError) as err:
+        decode_speech(text)
+    assert err.value.path == text
