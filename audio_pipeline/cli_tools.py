@@ -1,0 +1,180 @@
+"""Commands for single files: `loudness`, `tag` and `inspect` (Click only, no logic)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import (
+    EXIT_FAILED,
+    _echo_err,
+    _meta_kwargs,
+    cli,
+    config_option,
+    handle_errors,
+    metadata_options,
+    print_table,
+)
+from .errors import PipelineError
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return "-"
+    return f"{value:.1f}{unit}"
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--preset", default=None, help="Preset whose target the gain is computed for.")
+@click.option("--target", type=float, default=None, help="Target LUFS (overrides the preset).")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def loudness(
+    files: tuple[Path, ...],
+    preset: str | None,
+    target: float | None,
+    config_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Measure integrated loudness, loudness range and true peak of audio files."""
+    from .config import load_config
+    from .loudness import load_preset, measure
+    from .media import decode
+
+    config = load_config(config_path)
+    chosen = load_preset(preset or config.loudness_preset)
+    goal = (
+        target
+        if target is not None
+        else (
+            config.target_lufs
+            if preset is None and config.target_lufs is not None
+            else chosen.target
+        )
+    )
+    rows, docs, failed = [], [], False
+    for path in files:
+        try:
+            m = measure(decode(path), dual_mono=chosen.dual_mono)
+        except PipelineError as exc:
+            _echo_err(f"error: {exc.one_line()}")
+            failed = True
+            continue
+        gain = None if m.integrated == float("-inf") else goal - m.integrated
+        docs.append(
+            {
+                "file": str(path),
+                "integrated": m.integrated,
+                "lra": m.lra,
+                "true_peak": m.true_peak,
+                "sample_peak": m.sample_peak,
+                "target": goal,
+                "gain_needed": gain,
+            }
+        )
+        rows.append(
+            [
+                str(path),
+                _fmt(m.integrated, " LUFS"),
+                _fmt(m.lra, " LU"),
+                _fmt(m.true_peak, " dBTP"),
+                _fmt(gain, " dB"),
+            ]
+        )
+    if as_json:
+        click.echo(json.dumps(docs, indent=2, default=lambda v: None))
+    elif rows:
+        print_table(["file", "integrated", "LRA", "true peak", f"gain to {goal:g}"], rows)
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Take the metadata from this manifest's episode (with --slug).",
+)
+@click.option("--slug", default=None, help="Which manifest episode.")
+@metadata_options
+@config_option
+@handle_errors
+def tag(
+    mp3: Path,
+    manifest: Path | None,
+    slug: str | None,
+    config_path: Path | None,
+    id3v23: bool,
+    **meta: Any,
+) -> None:
+    """(Re)tag an MP3 in place without re-encoding it."""
+    from .config import build_episode, load_config, load_manifest
+    from .errors import ManifestError
+    from .tags import write_tags
+
+    config = load_config(config_path)
+    if manifest is not None:
+        loaded = load_manifest(manifest, config, check_files=False)
+        matches = [e for e in loaded.episodes if slug in (None, e.slug)]
+        if len(matches) != 1:
+            known = ", ".join(e.slug for e in loaded.episodes)
+            raise ManifestError(f"--slug must name one episode (known: {known})", manifest)
+        episode = matches[0]
+        config = loaded.config
+    else:
+        episode = build_episode(mp3, config, **_meta_kwargs(meta))
+    version = 3 if id3v23 else config.id3_version
+    for warning in write_tags(mp3, episode.meta, version=version):
+        _echo_err(f"warning: {warning}")
+    click.echo(f"tagged {mp3} (ID3v2.{version})")
+
+
+@cli.command()
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def inspect(mp3: Path, as_json: bool) -> None:
+    """Show an MP3's tags, chapters and loudness."""
+    from .loudness import measure
+    from .media import decode
+    from .tags import read_tags
+
+    tags = read_tags(mp3)
+    m = measure(decode(mp3))
+    loud = {"integrated": m.integrated, "lra": m.lra, "true_peak": m.true_peak}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"file": str(mp3), "tags": tags, "loudness": loud},
+                indent=2,
+                ensure_ascii=False,
+                default=lambda v: None,
+            )
+        )
+        return
+    rows = [[k, _short(v)] for k, v in tags.items() if k != "chapters"]
+    rows += [
+        [f"chapter {c.get('start', 0):.1f}s", str(c.get("title", ""))]
+        for c in tags.get("chapters", [])
+    ]
+    rows += [
+        [
+            "loudness",
+            f"{_fmt(m.integrated, ' LUFS')}, LRA {_fmt(m.lra, ' LU')}, "
+            f"true peak {_fmt(m.true_peak, ' dBTP')}",
+        ]
+    ]
+    print_table(["field", "value"], rows, title=str(mp3))
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
