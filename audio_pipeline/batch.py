@@ -30,6 +30,7 @@ from .batch_plan import (
     select,
     torch_threads_per_worker,
 )
+from .errors import BatchError
 from .types import Episode, EpisodeResult
 
 REPORT_NAME = "batch-report.json"
@@ -152,7 +153,11 @@ def run_batch(
            [d["slug"] for d in manifest_problem_entries(manifest.problems)])
     if dry_run:
         return _run_batch(manifest, out_dir, **kwargs)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, read-only: one line, not a traceback
+        raise BatchError(f"cannot create the output folder: {exc.strerror or exc}",
+                         out_dir) from exc
     with exclusive(out_dir):
         clean_stale(out_dir)  # before the up-to-date checks: it may restore a folder
         return _run_batch(manifest, out_dir, **kwargs)

@@ -173,7 +173,12 @@ def exclusive(out_dir: Path) -> Iterator[None]:
     except ImportError:  # Windows: no advisory locks; the producer must not overlap runs
         yield
         return
-    with open(out_dir / LOCK_NAME, "a") as handle:
+    try:
+        handle = open(out_dir / LOCK_NAME, "a")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:  # read-only or full: one line, not "unexpected PermissionError"
+        raise BatchError(f"cannot write to the output folder: {exc.strerror or exc}",
+                         out_dir) from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +73,10 @@ def loudness(
         docs.append(
             {
                 "file": str(path),
-                "integrated": m.integrated,
-                "lra": m.lra,
-                "true_peak": m.true_peak,
-                "sample_peak": m.sample_peak,
+                "integrated": _finite(m.integrated),
+                "lra": _finite(m.lra),
+                "true_peak": _finite(m.true_peak),
+                "sample_peak": _finite(m.sample_peak),
                 "target": goal,
                 "gain_needed": gain,
             }
@@ -115,26 +118,55 @@ def tag(
     id3v23: bool,
     **meta: Any,
 ) -> None:
-    """(Re)tag an MP3 in place without re-encoding it."""
-    from .config import build_episode, load_config, load_manifest
+    """(Re)tag an MP3 in place without re-encoding it; with metadata flags, what a flag
+    does not give keeps the file's current value."""
+    from .config import build_episode, image_problem, load_config, load_manifest
     from .errors import ManifestError
-    from .tags import write_tags
+    from .tags import read_tags, write_tags
+    from .types import ChapterMark
 
     config = load_config(config_path)
+    current = read_tags(mp3)
     if manifest is not None:
-        loaded = load_manifest(manifest, config, check_files=False)
+        # Not strict: a problem in another episode must not stop tagging this one.
+        loaded = load_manifest(manifest, config, check_files=False, strict=False)
         matches = [e for e in loaded.episodes if slug in (None, e.slug)]
-        if len(matches) != 1:
+        own = [p for p in loaded.problems if slug and p.partition(": ")[0].endswith(f"({slug})")]
+        if own:
+            raise ManifestError("; ".join(own), manifest)
+        if len(matches) != 1 or (slug is None and loaded.problems):
             known = ", ".join(e.slug for e in loaded.episodes)
             raise ManifestError(f"--slug must name one episode (known: {known})", manifest)
         episode = matches[0]
         config = loaded.config
     else:
-        episode = build_episode(mp3, config, **_meta_kwargs(meta))
+        # A flag not given keeps the file's value: `tag ep.mp3 --author X` used to wipe the
+        # title, summary, URL, ... the file already had.
+        kept = {k: current[k] for k in _KEPT_ON_RETAG if current.get(k) not in (None, [], "")}
+        episode = build_episode(mp3, config, **{**kept, **_meta_kwargs(meta)})
     version = 3 if id3v23 else config.id3_version
-    for warning in write_tags(mp3, episode.meta, version=version):
+    # Chapters and the transcript come from `process`, not from tags or flags: keep them.
+    chapters = [ChapterMark(c["title"], c["start"], c["end"]) for c in current["chapters"]]
+    with tempfile.TemporaryDirectory() as scratch:
+        meta = episode.meta
+        if meta.cover is None and current.get("cover"):  # no cover asked for: keep the file's
+            kept_cover = Path(scratch) / "cover"
+            kept_cover.write_bytes(_cover_bytes(mp3))
+            if image_problem(kept_cover) is None:  # a GIF or oversized one cannot be re-added
+                meta = dataclasses.replace(meta, cover=kept_cover)
+            else:
+                _echo_err("warning: the file's cover is neither JPEG nor PNG under 2 MiB: dropped")
+        warnings = write_tags(mp3, meta, version=version, chapters=chapters,
+                              transcript_text=current.get("transcript") or "")
+    for warning in warnings:
         _echo_err(f"warning: {warning}")
     click.echo(f"tagged {mp3} (ID3v2.{version})")
+
+
+def _cover_bytes(mp3: Path) -> bytes:
+    from mutagen.id3 import ID3, PictureType
+
+    return next(f.data for f in ID3(mp3).getall("APIC") if f.type == PictureType.COVER_FRONT)
 
 
 @cli.command()
@@ -149,7 +181,8 @@ def inspect(mp3: Path, as_json: bool) -> None:
 
     tags = read_tags(mp3)
     m = measure(decode(mp3))
-    loud = {"integrated": m.integrated, "lra": m.lra, "true_peak": m.true_peak}
+    loud = {"integrated": _finite(m.integrated), "lra": _finite(m.lra),
+            "true_peak": _finite(m.true_peak)}
     if as_json:
         click.echo(
             json.dumps(
@@ -173,6 +206,15 @@ def inspect(mp3: Path, as_json: bool) -> None:
         ]
     ]
     print_table(["field", "value"], rows, title=str(mp3))
+
+
+_KEPT_ON_RETAG = ("title", "authors", "narrator", "source_url", "summary", "episode_number",
+                  "season", "date")
+
+
+def _finite(value: float | None) -> float | None:
+    # Silence measures -inf; json.dumps would write -Infinity, which is not JSON (jq rejects it).
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _short(value: Any, limit: int = 100) -> str:

@@ -110,13 +110,15 @@ def with_overrides(cfg: PodcastConfig, **overrides: Any) -> PodcastConfig:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", cfg.path)
     if "cover" in given:
         given["cover"] = Path(given["cover"])
+    # These values come from the command line, not from cfg.path: naming the config file
+    # would send the user to edit a file that is fine.
     problems = [f"{k}: {m}" for k, v in given.items() for m in [_type_problem(k, v)] if m]
     if problems:
-        raise ConfigError("; ".join(problems), cfg.path)
+        raise ConfigError("; ".join(problems) + " (given on the command line)")
     new = dataclasses.replace(cfg, **{k: _coerce(k, v) for k, v in given.items()})
     problems = [f"{key}: {msg}" for key, msg in config_problems(new) if key in given]
     if problems:
-        raise ConfigError("; ".join(problems), cfg.path)
+        raise ConfigError("; ".join(problems) + " (given on the command line)")
     return new
 
 

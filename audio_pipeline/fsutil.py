@@ -70,10 +70,17 @@ def write_bytes(dest: Path, data: bytes) -> Path:
 
 def staging_dir(final_dir: Path) -> Path:
     """A fresh sibling folder to build an episode's outputs in before publishing them."""
-    final_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial", dir=final_dir.parent)
-    )
+    if final_dir.exists() and not final_dir.is_dir():  # publishing would move it aside, hidden
+        raise OutputError("a file is in the way of the output folder", final_dir)
+    try:
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
+                             dir=final_dir.parent)
+        )
+    except OSError as exc:  # a file in the way, read-only or full disk: the user can fix it
+        raise OutputError(f"cannot create the output folder: {exc.strerror or exc}",
+                          final_dir.parent) from exc
     os.chmod(staging, default_mode(directory=True))
     return staging
 

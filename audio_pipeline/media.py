@@ -85,12 +85,41 @@ def decode_speech(path: Path, rate: int = 16_000) -> Audio:
     if path.stat().st_size == 0:
         raise MediaError("not an audio file: the file is empty", path)
     source = block_source(path, channels=1)
+    header = source.frames / source.sample_rate if _exact_length(path, source) else None
     if source.sample_rate != rate:
         source = source.resampled_by_ffmpeg(rate) or source
     blocks = list(source.blocks())
     if not blocks or sum(len(b) for b in blocks) == 0:
         raise MediaError("not an audio file: it holds no audio frames", path)
-    return Audio(np.concatenate(blocks), source.sample_rate, path)
+    audio = Audio(np.concatenate(blocks), source.sample_rate, path)
+    # A cut-off download or copy decodes without error to its first part only; publishing
+    # that loses the rest of the episode. Half is lenient enough for header estimates
+    # (VBR MP3 without a Xing header, ffprobe's bitrate guess for raw AAC) yet catches
+    # real truncation.
+    if header is not None and header > 1.0 and audio.duration < 0.5 * header:
+        raise MediaError(f"truncated or corrupt: the header says {header:.1f} s but only "
+                         f"{audio.duration:.1f} s of audio decode", path)
+    return audio
+
+
+def _exact_length(path: Path, source: BlockSource) -> bool:
+    """Whether the header's length is recorded rather than guessed from a bitrate: an MP3
+    needs a Xing/Info/VBRI frame (without one, a VBR file that opens quietly reads 8x
+    too long), and of what ffmpeg reads only MP4's moov holds the exact length."""
+    if not source.sample_rate or not source.frames:
+        return False
+    if source.ffmpeg:
+        return path.suffix.lower() in (".m4a", ".mp4", ".m4b", ".mov")
+    if sf.info(str(path)).format not in ("MP3", "MPEG"):
+        return True  # WAV, FLAC, OGG, AIFF: the frame count is recorded
+    with open(path, "rb") as fh:
+        head = fh.read(10)
+        skip = 0
+        if head[:3] == b"ID3" and len(head) == 10:  # ID3v2 size is syncsafe: 7 bits a byte
+            skip = 10 + ((head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9])
+        fh.seek(skip)
+        first = fh.read(4096)
+    return any(tag in first for tag in (b"Xing", b"Info", b"VBRI"))
 
 
 def _decode_ffmpeg(path: Path) -> tuple[np.ndarray, int]:

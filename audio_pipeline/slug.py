@@ -70,7 +70,11 @@ def is_valid_slug(slug: str, max_len: int = 80) -> bool:
 def episode_slug(title: str, audio_path: str | Path | None) -> str:
     """The episode's slug: from its title, else from the audio file's name."""
     if title.strip():
-        return slugify(title)
+        slug = slugify(title)
+        # A title with no Latin letters (Cyrillic, CJK, emoji) slugs to the bare fallback;
+        # several of those in one batch collided as duplicate slugs, so use the file's name.
+        if slug != FALLBACK or FALLBACK in title.lower() or not audio_path:
+            return slug
     if audio_path is not None and str(audio_path):
         return slugify(Path(audio_path).stem)
     return FALLBACK

@@ -11,7 +11,8 @@ What is dropped because nobody reads it aloud:
   brackets; markdown footnote / link definitions (``[^1]: ...``, ``[x]: url``).
 - Images (``![alt](src)``, ``<img>``), fenced and indented code blocks, ``<pre>``,
   tables, raw HTML in markdown, and in HTML: ``script``, ``style``, ``head``, ``nav``,
-  ``noscript``, ``svg``, ``figure``/``figcaption``, ``table``.
+  ``noscript``, ``svg``, ``figure``/``figcaption``, ``table``, ``footer`` and footnote
+  sections (class ``footnotes``/``endnotes``, role ``doc-endnotes``).
 - Emphasis and inline markup characters; inline code keeps its text (it is read).
 - YAML/TOML front matter at the top of a markdown file (``---`` ... ``---``).
 
@@ -169,6 +170,21 @@ def _inline_text(children: list[Token]) -> str:
     return "".join(parts)
 
 
+_NOTES_CLASSES = frozenset({"footnotes", "footnote", "footnotes-list", "endnotes"})
+
+
+def _is_notes(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    # Footnotes/endnotes (pandoc, markdown-it, DPUB roles) and page footers are not read
+    # aloud, as in the markdown path; left in, they show up as false "skipped" issues.
+    if tag == "footer":
+        return True
+    if tag in ("br", "hr", "img", "wbr", "input", "meta", "link", "source"):
+        return False  # void: no end tag would ever pop it off the skip stack
+    values = dict(attrs)
+    classes = set((values.get("class") or "").split())
+    return bool(classes & _NOTES_CLASSES) or values.get("role") in ("doc-endnotes", "doc-footnote")
+
+
 class _HTMLBlocks(HTMLParser):
     SKIP = frozenset(
         {
@@ -203,7 +219,6 @@ class _HTMLBlocks(HTMLParser):
             "ol",
             "main",
             "header",
-            "footer",
             "aside",
             "hr",
             "body",
@@ -234,7 +249,7 @@ class _HTMLBlocks(HTMLParser):
             if tag == self._skip[-1] or tag in self.SKIP:
                 self._skip.append(tag)
             return
-        if tag in self.SKIP:
+        if tag in self.SKIP or _is_notes(tag, attrs):
             self._skip.append(tag)
         elif re.fullmatch(r"h[1-6]", tag):
             self._flush()
@@ -304,9 +319,12 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _SENTENCE_END.finditer(text):
         before = text[start : m.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
+        raw = before[-1].rstrip(".") if before else ""
+        last = raw.lower()
+        # Initials ("J. R. R. Tolkien") are capitals; a lowercase letter ("less than y.")
+        # ends its sentence like any other word.
         if m.group().startswith(".") and (
-            last in NON_FINAL_ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+            last in NON_FINAL_ABBREVIATIONS or (len(raw) == 1 and raw.isupper())
         ):
             continue
         spans.append((start, m.end()))

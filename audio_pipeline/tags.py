@@ -208,7 +208,9 @@ def write_tags(
 def read_tags(mp3: Path) -> dict[str, Any]:
     """Every frame ``write_tags`` writes, as plain JSON-able values, plus ``other_frames``."""
     mp3 = Path(mp3)
-    with _translate_errors(mp3):
+    if not mp3.is_file():  # else mutagen's "[Errno 2] ..." read as "cannot tag" under inspect
+        raise TagError("file not found" if not mp3.exists() else "not a file", mp3)
+    with _translate_errors(mp3, "cannot read the tags"):
         try:
             tags = ID3(mp3, translate=False)  # report what the file holds, not an upgrade
         except ID3NoHeaderError:
@@ -259,16 +261,16 @@ def read_tags(mp3: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _translate_errors(path: Path) -> Iterator[None]:
+def _translate_errors(path: Path, doing: str = "cannot tag") -> Iterator[None]:
     """The one place where mutagen's and the OS's errors become TagError."""
     try:
         yield
     except TagError:
         raise
     except MutagenError as exc:
-        raise TagError(f"cannot tag: {exc}", path) from None
+        raise TagError(f"{doing}: {exc}", path) from None
     except OSError as exc:
-        raise TagError(f"cannot tag: {exc.strerror or exc}", path) from None
+        raise TagError(f"{doing}: {exc.strerror or exc}", path) from None
 
 
 def _copy_beside(path: Path) -> Path:

@@ -113,8 +113,10 @@ def render_vtt(segments: Sequence[Segment]) -> str:
     blocks = ["WEBVTT\n"]
     for cue in split_cues(segments):
         span = f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}"
-        # "-->" inside cue text would end the cue early in a WebVTT parser.
+        # "-->" inside cue text would end the cue early in a WebVTT parser; a raw "<" starts a
+        # tag (an article's "<x>" vanished on screen) and "&" an entity, so both are escaped.
         text = _wrap(cue.text.replace("-->", "->"))
+        text = text.replace("&", "&amp;").replace("<", "&lt;")
         blocks.append(f"{span}\n{text}\n")
     return "\n".join(blocks)
 

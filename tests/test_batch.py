@@ -189,6 +189,24 @@ def test_a_second_batch_on_the_same_folder_is_refused(tmp_path: Path):
     assert report.ok and (tmp_path / "out" / LOCK_NAME).exists()
 
 
+def test_an_output_folder_that_cannot_be_written_is_one_batch_error(tmp_path: Path):
+    # Regression: a file named like --out, or a read-only --out, ended in "unexpected
+    # FileExistsError/PermissionError" instead of one line naming the folder.
+    path = write_manifest(tmp_path, ["a"])
+    (tmp_path / "out").write_text("not a folder")
+    with pytest.raises(BatchError, match="cannot create the output folder"):
+        run(tmp_path, path)
+    (tmp_path / "out").unlink()
+    (tmp_path / "out").mkdir()
+    os.chmod(tmp_path / "out", 0o555)
+    try:
+        if not os.access(tmp_path / "out", os.W_OK):  # root ignores the mode bits
+            with pytest.raises(BatchError, match="cannot write to the output folder"):
+                run(tmp_path, path)
+    finally:
+        os.chmod(tmp_path / "out", 0o755)
+
+
 def test_an_episode_that_always_kills_its_worker_fails_alone(tmp_path: Path):
     path = write_manifest(tmp_path, ["die-always", "slow-1", "plain"])
     report, _ = run(tmp_path, path)

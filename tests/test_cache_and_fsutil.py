@@ -69,3 +69,27 @@ def test_file_digest_of_an_unreadable_file_is_a_media_error_naming_it(tmp_path):
     with pytest.raises(MediaError) as err:
         file_digest(missing)
     assert err.value.path == missing
+
+
+def test_staging_dir_under_a_file_is_an_output_error(tmp_path):
+    # Regression: `process --out some-file/sub` ended in "unexpected NotADirectoryError".
+    from audio_pipeline.errors import OutputError
+
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot create the output folder") as err:
+        fsutil.staging_dir(blocker / "sub" / "episode")
+    assert err.value.path == blocker / "sub"
+    assert blocker.read_text() == "x"
+
+
+def test_staging_dir_refuses_when_a_file_has_the_output_folders_name(tmp_path):
+    # Regression: a file named like the episode folder was renamed to a hidden
+    # ".<slug>.old-PID" and left behind, out of the user's sight.
+    from audio_pipeline.errors import OutputError
+
+    (tmp_path / "ep").write_text("mine")
+    with pytest.raises(OutputError, match="in the way") as err:
+        fsutil.staging_dir(tmp_path / "ep")
+    assert err.value.path == tmp_path / "ep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ep"]

@@ -141,6 +141,15 @@ def test_precedence_flags_over_file_over_defaults(tmp_path: Path) -> None:
     assert cfg.target_lufs == -19.0 and isinstance(cfg.target_lufs, float)
 
 
+def test_a_bad_flag_value_does_not_blame_the_config_file(tmp_path: Path) -> None:
+    # Regression: `process --target 5` said "config/podcast.toml: target_lufs: ..." and sent
+    # the user to a file that was fine.
+    cfg = load_config(write(tmp_path, ""))
+    with pytest.raises(ConfigError, match="command line") as err:
+        with_overrides(cfg, target_lufs=5)
+    assert err.value.path is None and str(tmp_path) not in err.value.one_line()
+
+
 def test_overrides_are_validated(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, ""))
     with pytest.raises(ConfigError, match="id3_version"):

@@ -275,6 +275,15 @@ def test_slugify_cuts_long_titles_at_a_word() -> None:
     assert slug == "word-word-word-word" and len(slug) <= 23
 
 
+def test_a_title_with_no_latin_letters_takes_the_audio_name() -> None:
+    # Regression: every Cyrillic/CJK/emoji title slugged to "episode", so a batch of them
+    # failed as duplicate slugs.
+    assert episode_slug("Привет мир", Path("rec/privet-01.wav")) == "privet-01"
+    assert episode_slug("日本語", Path("b.flac")) == "b"
+    assert episode_slug("Episode", Path("b.flac")) == "episode"
+    assert episode_slug("Привет", None) == "episode"
+
+
 def test_episode_slug_falls_back_to_the_audio_name() -> None:
     assert episode_slug("", Path("raw/Épisode 12.WAV")) == "episode-12"
     assert episode_slug("Title", Path("x.wav")) == "title"

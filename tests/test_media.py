@@ -283,3 +283,36 @@ def test_decode_speech_rejects_what_is_not_audio(tmp_path):
     with pytest.raises(MediaError) as err:
         decode_speech(text)
     assert err.value.path == text
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3", "m4a"])
+def test_decode_speech_rejects_a_cut_off_file_whose_header_says_longer(tmp_path, fmt):
+    # Regression: a download cut off mid-file decoded to its first part without error,
+    # and the episode was published short (or failed later as "too short to measure").
+    from audio_pipeline.media import decode_speech
+
+    whole = tmp_path / f"whole.{fmt}"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=6:sample_rate=44100",
+                    "-movflags", "+faststart", str(whole)], check=True)
+    cut = tmp_path / f"cut.{fmt}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 4])
+    assert abs(decode_speech(whole).duration - 6.0) < 0.2
+    with pytest.raises(MediaError, match="truncated") as err:
+        decode_speech(cut)
+    assert err.value.path == cut
+
+
+def test_decode_speech_accepts_a_vbr_mp3_without_a_xing_header(tmp_path):
+    # The truncation check must not trust a length guessed from the first frame's bitrate:
+    # a VBR MP3 that opens quietly and has no Xing frame reads several times too long.
+    from audio_pipeline.media import decode_speech
+
+    wav, mp3 = tmp_path / "speech.wav", tmp_path / "vbr.mp3"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Compute is growing fast. In 2023, models "
+                    "used fifty percent more compute."], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "libmp3lame", "-q:a", "5",
+                    "-write_xing", "0", str(mp3)], check=True)
+    seconds = sf.info(str(wav)).duration
+    assert sf.info(str(mp3)).duration > 2 * seconds  # the guessed length really is off
+    assert abs(decode_speech(mp3).duration - seconds) < 0.2

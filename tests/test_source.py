@@ -115,6 +115,28 @@ def test_html_blocks_and_skipped_elements():
     assert src.words[-2].spoken == ("and",)
 
 
+def test_html_footnote_sections_and_footer_are_not_read():
+    # Regression: HTML footnotes (pandoc / markdown-it output) and the page footer were
+    # kept as article text, unlike markdown footnotes, and showed up as narration issues.
+    html = (
+        "<body><p>Body text.<sup><a href='#fn1'>1</a></sup></p>"
+        "<section class='footnotes'><hr><ol><li id='fn1'><p>Note one.</p></li></ol></section>"
+        "<div class='footnotes-sep x'></div><ol class='footnotes-list'><li>Note two.</li></ol>"
+        "<aside role='doc-endnotes'><p>Note three.</p></aside>"
+        "<hr class='footnote'><p>After notes.</p><footer><p>Copyright 2023.</p></footer></body>"
+    )
+    src = parse_source_text(html, "html")
+    assert _texts(src) == [("sentence", "Body text."), ("sentence", "After notes.")]
+
+
+def test_a_lowercase_letter_before_a_period_ends_the_sentence():
+    # Regression: "less than y. This ..." was read as an initial and merged two sentences
+    # into one subtitle/transcript line.
+    src = parse_source_text("The value of x is less than y. This is next. By J. R. Smith.", "text")
+    assert [s.text for s in src.sentences] == [
+        "The value of x is less than y.", "This is next.", "By J. R. Smith."]
+
+
 def test_plain_text_headings_and_verse_lines():
     text = (
         "A Title\n\nFirst sentence here. Second one.\n\n"

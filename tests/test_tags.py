@@ -195,6 +195,13 @@ def test_missing_file_is_a_tag_error(tmp_path: Path) -> None:
         read_tags(tmp_path / "absent.mp3")
 
 
+def test_reading_tags_of_a_missing_file_does_not_say_cannot_tag(tmp_path: Path) -> None:
+    # Regression: `inspect absent.mp3` said "cannot tag: [Errno 2] ..." though it writes nothing.
+    with pytest.raises(TagError, match="file not found") as err:
+        read_tags(tmp_path / "absent.mp3")
+    assert "cannot tag" not in err.value.one_line()
+
+
 def test_untagged_file_reads_as_empty(tmp_path: Path) -> None:
     bare = tmp_path / "bare.mp3"
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",

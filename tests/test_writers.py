@@ -25,6 +25,15 @@ def test_srt_has_numbered_cues_with_comma_milliseconds():
     assert "2\n01:01:01,250 --> 01:01:01,570\nBye.\n" in srt
 
 
+def test_vtt_escapes_ampersand_and_less_than_in_cue_text():
+    # Regression: an article's "R&D" and "<x>" went raw into the WebVTT cue text, where
+    # "<x>" parses as a tag and disappears from the screen.
+    vtt = render_vtt([_segment(0, 0.0, ["R&D", "of", "<x>", "is", "a", "->", "b"])])
+    cue = vtt.split("\n\n", 1)[1]
+    assert "R&amp;D of &lt;x> is a -> b" in cue
+    assert "<" not in cue and "&D" not in cue
+
+
 def test_vtt_starts_with_header_and_uses_dot_milliseconds():
     vtt = render_vtt([_segment(0, 0.0, ["a", "-->", "b"])])
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
