@@ -221,12 +221,13 @@ def models_list(as_json: bool) -> None:
 @models.command("export")
 @click.argument("name")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
 @handle_errors
-def models_export(name: str, dest: Path) -> None:
+def models_export(name: str, dest: Path, allow_download: bool) -> None:
     """Write NAME as an openai-whisper checkpoint (usable by `whisper --model DEST`)."""
     from .transcribe import export_model
 
-    click.echo(f"wrote {export_model(name, dest)}")
+    click.echo(f"wrote {export_model(name, dest, allow_download=allow_download)}")
 
 
 @models.command("prepare")

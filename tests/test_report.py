@@ -44,3 +44,8 @@ def test_report_separates_confident_issues_from_notes_and_escapes_text():
 def test_report_without_issues_has_no_issue_tables():
     html = _render(_alignment())
     assert "To fix" not in html and "Notes (" not in html
+
+
+def test_seek_times_are_rounded_for_the_player():
+    html = _render(_alignment(NarrationIssue("skipped", 11.780000000000001, 12.0, 1, "x", "", 0.9)))
+    assert 'data-t="11.78"' in html

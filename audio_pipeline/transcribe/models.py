@@ -308,13 +308,13 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
     return checkpoint
 
 
-def export_model(name_or_path: str, dest: Path) -> Path:
+def export_model(name_or_path: str, dest: Path, *, allow_download: bool = False) -> Path:
     """Write an openai-format checkpoint (alignment heads under ``alignment_heads``).
 
     ``dest`` may be a directory (the file is then ``<name>.pt`` inside it). Plain
     ``whisper --model PATH`` loads the result; it ignores the extra key.
     """
-    resolved = resolve_model(name_or_path)
+    resolved = resolve_model(name_or_path, allow_download=allow_download)
     dest = Path(dest).expanduser()
     if dest.is_dir():
         dest = dest / f"{_safe(Path(resolved.name).name)}.pt"
