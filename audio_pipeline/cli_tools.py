@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +118,11 @@ def tag(
 ) -> None:
     """(Re)tag an MP3 in place without re-encoding it; with metadata flags, what a flag
     does not give keeps the file's current value."""
-    from .config import build_episode, image_problem, load_config, load_manifest
+    from .config import build_episode, load_config, load_manifest
     from .errors import ManifestError
-    from .tags import read_tags, write_tags
-    from .types import ChapterMark
+    from .tags import current_fields, retag
 
     config = load_config(config_path)
-    current = read_tags(mp3)
     if manifest is not None:
         # Not strict: a problem in another episode must not stop tagging this one.
         loaded = load_manifest(manifest, config, check_files=False, strict=False)
@@ -140,33 +136,13 @@ def tag(
         episode = matches[0]
         config = loaded.config
     else:
-        # A flag not given keeps the file's value: `tag ep.mp3 --author X` used to wipe the
-        # title, summary, URL, ... the file already had.
-        kept = {k: current[k] for k in _KEPT_ON_RETAG if current.get(k) not in (None, [], "")}
-        episode = build_episode(mp3, config, **{**kept, **_meta_kwargs(meta)})
+        # A flag not given keeps the file's value.
+        episode = build_episode(mp3, config, **{**current_fields(mp3), **_meta_kwargs(meta)})
     version = 3 if id3v23 else config.id3_version
-    # Chapters and the transcript come from `process`, not from tags or flags: keep them.
-    chapters = [ChapterMark(c["title"], c["start"], c["end"]) for c in current["chapters"]]
-    with tempfile.TemporaryDirectory() as scratch:
-        meta = episode.meta
-        if meta.cover is None and current.get("cover"):  # no cover asked for: keep the file's
-            kept_cover = Path(scratch) / "cover"
-            kept_cover.write_bytes(_cover_bytes(mp3))
-            if image_problem(kept_cover) is None:  # a GIF or oversized one cannot be re-added
-                meta = dataclasses.replace(meta, cover=kept_cover)
-            else:
-                _echo_err("warning: the file's cover is neither JPEG nor PNG under 2 MiB: dropped")
-        warnings = write_tags(mp3, meta, version=version, chapters=chapters,
-                              transcript_text=current.get("transcript") or "")
+    warnings = retag(mp3, episode.meta, version=version)
     for warning in warnings:
         _echo_err(f"warning: {warning}")
     click.echo(f"tagged {mp3} (ID3v2.{version})")
-
-
-def _cover_bytes(mp3: Path) -> bytes:
-    from mutagen.id3 import ID3, PictureType
-
-    return next(f.data for f in ID3(mp3).getall("APIC") if f.type == PictureType.COVER_FRONT)
 
 
 @cli.command()
@@ -207,9 +183,6 @@ def inspect(mp3: Path, as_json: bool) -> None:
     ]
     print_table(["field", "value"], rows, title=str(mp3))
 
-
-_KEPT_ON_RETAG = ("title", "authors", "narrator", "source_url", "summary", "episode_number",
-                  "season", "date")
 
 
 def _finite(value: float | None) -> float | None:

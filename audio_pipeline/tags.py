@@ -8,7 +8,7 @@ TDAT instead of TDRC and multiple values joined with "/".
 
 mutagen orders frames by size when saving (quodlibet/mutagen#506), which puts chapters
 out of time order, and readers such as ffprobe list CHAP frames in file order. After
-saving, the CTOC and CHAP frames are regrouped in time order (``_order_chapter_frames``);
+saving, the CTOC and CHAP frames are regrouped in time order (``id3order.order_chapter_frames``);
 element ids ("chp000", "chp001"...) sort in time order too.
 
 The file is tagged as a copy in the same folder that then replaces the original, so an
@@ -19,7 +19,7 @@ one place (``_translate_errors``).
 from __future__ import annotations
 
 import contextlib
-import os
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -60,8 +60,10 @@ from mutagen.id3 import (
 )
 from mutagen.mp3 import MP3
 
+from . import fsutil
 from .config import image_mime, image_problem
 from .errors import TagError
+from .id3order import order_chapter_frames
 from .types import ChapterMark, EpisodeMeta
 
 # Characters kept per frame; longer text is cut with a warning, never an error.
@@ -167,8 +169,9 @@ def write_tags(
         info = MP3(mp3).info  # also rejects files that are not MPEG audio
         audio_length = float(getattr(info, "length", 0.0) or 0.0)
         length = duration if duration is not None else audio_length
-        tmp = _copy_beside(mp3)
-        try:
+        # Tag a copy and rename it over the original: never a half-written MP3.
+        with fsutil.atomic_path(mp3, suffix=".mp3.tmp") as tmp:
+            shutil.copyfile(mp3, tmp)
             try:
                 tags = ID3(tmp)
             except ID3NoHeaderError:
@@ -198,10 +201,41 @@ def write_tags(
             if version == 3:
                 tags.update_to_v23()
             tags.save(tmp, v2_version=version, v23_sep="/")
-            _order_chapter_frames(tmp)
-            os.replace(tmp, mp3)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+            order_chapter_frames(tmp)
+    return warnings
+
+
+# What `tag` keeps from the file when a flag does not give it.
+KEPT_ON_RETAG = ("title", "authors", "narrator", "source_url", "summary", "episode_number",
+                 "season", "date")
+
+
+def current_fields(mp3: Path) -> dict[str, Any]:
+    """The file's own values of ``KEPT_ON_RETAG``, as ``build_episode`` keywords."""
+    current = read_tags(mp3)
+    return {k: current[k] for k in KEPT_ON_RETAG if current.get(k) not in (None, [], "")}
+
+
+def retag(mp3: Path, meta: EpisodeMeta, *, version: int = 4) -> list[str]:
+    """Tag again an MP3 that `process` made: its chapters and transcript (which only
+    `process` knows) are kept, and its front cover too when ``meta`` names none."""
+    current = read_tags(mp3)
+    chapters = [ChapterMark(c["title"], c["start"], c["end"]) for c in current["chapters"]]
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        if meta.cover is None and current.get("cover"):
+            with _translate_errors(mp3, "cannot read the tags"):
+                frames = ID3(mp3).getall("APIC")
+            data = next((f.data for f in frames if f.type == PictureType.COVER_FRONT), None)
+            if data is not None:
+                kept_cover = Path(scratch) / "cover"
+                kept_cover.write_bytes(data)
+                if image_problem(kept_cover) is None:
+                    meta = dataclasses.replace(meta, cover=kept_cover)
+                else:  # a GIF or oversized cover cannot be written back
+                    warnings.append("the file's cover is neither JPEG nor PNG under 2 MiB: dropped")
+        warnings += write_tags(mp3, meta, version=version, chapters=chapters,
+                               transcript_text=current.get("transcript") or "")
     return warnings
 
 
@@ -273,18 +307,6 @@ def _translate_errors(path: Path, doing: str = "cannot tag") -> Iterator[None]:
         raise TagError(f"{doing}: {exc.strerror or exc}", path) from None
 
 
-def _copy_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".mp3.tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(path, name)
-        shutil.copymode(path, name)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
-
-
 def _owned(tags: ID3, key: str) -> list[Frame]:
     if key == "COMM":
         return [f for f in tags.getall("COMM") if f.desc == ""]
@@ -336,46 +358,6 @@ def _add_chapters(
     tags.add(CTOC(element_id=TOC_ID, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                   child_element_ids=ids,
                   sub_frames=[TIT2(encoding=ctx.encoding, text="Chapters")]))
-
-
-def _order_chapter_frames(path: Path) -> None:
-    """Regroup CTOC then CHAP frames by start time, in place; the tag size is unchanged."""
-    with path.open("r+b") as fh:
-        header = fh.read(10)
-        if len(header) < 10 or header[:3] != b"ID3" or header[3] not in (3, 4):
-            return
-        if header[5] & 0xC0:  # unsynchronised or extended header: mutagen never writes it
-            return
-        body = fh.read(_syncsafe(header[6:10]))
-        frames: list[tuple[bytes, bytes]] = []
-        pos = 0
-        while pos + 10 <= len(body) and body[pos] != 0:
-            raw = body[pos + 4:pos + 8]
-            size = _syncsafe(raw) if header[3] == 4 else int.from_bytes(raw, "big")
-            frames.append((body[pos:pos + 4], body[pos:pos + 10 + size]))
-            pos += 10 + size
-        chapter_ids = (b"CHAP", b"CTOC")
-        slots = [i for i, (fid, _) in enumerate(frames) if fid in chapter_ids]
-        if not slots:
-            return
-        tocs = [data for fid, data in frames if fid == b"CTOC"]
-        chaps = sorted((data for fid, data in frames if fid == b"CHAP"), key=_chap_sort_key)
-        rest = [data for fid, data in frames if fid not in chapter_ids]
-        ordered = rest[:slots[0]] + tocs + chaps + rest[slots[0]:]
-        new = b"".join(ordered)
-        assert len(new) == pos  # same frames, new order
-        fh.seek(10)
-        fh.write(new)
-
-
-def _chap_sort_key(frame: bytes) -> tuple[int, bytes]:
-    body = frame[10:]
-    end_id = body.index(b"\x00")
-    return int.from_bytes(body[end_id + 1:end_id + 5], "big"), body[:end_id]
-
-
-def _syncsafe(raw: bytes) -> int:
-    return (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
 
 
 def _cut(value: Any, limit: int, what: str, warnings: list[str]) -> Any:

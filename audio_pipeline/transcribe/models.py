@@ -14,7 +14,6 @@ import importlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import torch
 import whisper
 from whisper.model import ModelDimensions, Whisper
 
+from .. import fsutil
 from ..errors import ModelError
 from .convert import convert, read_config
 from .ct2 import read_model_bin
@@ -158,19 +158,8 @@ def _safe(name: str) -> str:
 
 
 def _atomic_torch_save(obj: dict[str, Any], dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-        # mkstemp creates 0600; give the file the mode an ordinary open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with fsutil.atomic_path(dest) as tmp:
+        torch.save(obj, tmp)
 
 
 def _compact(tensor: torch.Tensor) -> torch.Tensor:
