@@ -21,14 +21,14 @@ RUN apt-get update \
 WORKDIR /opt/audio-pipeline
 COPY pyproject.toml README.md ./
 COPY audio_pipeline ./audio_pipeline
-COPY config ./config
 # torch first and pinned, then the package with every optional extra but the dev tools.
 RUN pip install "torch==2.13.0" \
  && pip install ".[base,dask]"
 
 USER app
-ENV AUDIO_PIPELINE_CONFIG=/opt/audio-pipeline/config/podcast.toml \
-    AUDIO_PIPELINE_CACHE=/home/app/.cache/audio-pipeline
+# The package ships its default config, templates and presets; mount a podcast.toml and
+# set AUDIO_PIPELINE_CONFIG to use your own.
+ENV AUDIO_PIPELINE_CACHE=/home/app/.cache/audio-pipeline
 # Convert the bundled CTranslate2 weights to an openai-whisper checkpoint now, not on first run.
 RUN audio-pipeline models prepare tiny.en
 

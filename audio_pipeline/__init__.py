@@ -2,7 +2,9 @@
 
 Public API: ``process_episode`` (one episode through every stage), ``run_batch`` (a manifest,
 in parallel and resumable), ``load_config``, ``load_manifest``, ``build_episode`` and the data
-types in ``audio_pipeline.types``. Imports are lazy so that ``import audio_pipeline`` (and the
+types in ``audio_pipeline.types``; each stage is a subpackage (metadata, media,
+loudness, transcribe, align, publish, batch, cli) whose ``__init__`` says what it takes
+and gives. Imports are lazy so that ``import audio_pipeline`` (and the
 CLI's ``--help``) does not load torch or whisper.
 """
 
@@ -13,22 +15,29 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it (imported on first use)
 _EXPORTS = {
     "process_episode": "pipeline",
-    "run_batch": "batch",
-    "load_config": "config",
-    "PodcastConfig": "config",
-    "load_manifest": "manifest",
-    "build_episode": "manifest",
+    "run_batch": "batch.runner",
+    "BatchReport": "batch.runner",
+    "load_config": "metadata.config",
+    "PodcastConfig": "metadata.config",
+    "load_manifest": "metadata.manifest",
+    "build_episode": "metadata.manifest",
+    "Manifest": "metadata.manifest",
+    "ManifestProblem": "metadata.manifest",
     "PipelineError": "errors",
     "Episode": "types",
     "EpisodeMeta": "types",
     "EpisodeResult": "types",
+    "EpisodeSummary": "types",
     "Audio": "types",
     "Transcript": "types",
     "SourceText": "types",
     "Alignment": "types",
+    "NarrationIssue": "types",
     "LoudnessReport": "types",
+    "Transcriber": "transcribe.protocol",
 }
 
 __all__ = sorted(_EXPORTS)

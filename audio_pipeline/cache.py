@@ -12,19 +12,25 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import fsutil
-from .errors import MediaError
-from .types import Segment, Transcript, Word
+from audio_pipeline import fsutil
+from audio_pipeline.errors import MediaError
+from audio_pipeline.types import Segment, Transcript, Word
 
 CACHE_VERSION = 2  # 2: speech decoded by decode_speech (ffmpeg resampler)
 
 
+CACHE_ENV = "AUDIO_PIPELINE_CACHE"
+
+
 def default_cache_dir() -> Path:
-    root = os.environ.get("AUDIO_PIPELINE_CACHE")
+    """The one cache root: ``$AUDIO_PIPELINE_CACHE``, else ``$XDG_CACHE_HOME/audio-pipeline``
+    (``~/.cache/audio-pipeline``). Converted models live in ``models/`` below it and
+    transcripts in ``transcripts/``, so one variable moves both (e.g. to shared storage)."""
+    root = os.environ.get(CACHE_ENV, "").strip()
     if root:
-        return Path(root)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "audio-pipeline"
+        return Path(root).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "audio-pipeline"
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from audio_pipeline.errors import OutputError
 
 
 def _umask() -> int:

@@ -18,13 +18,27 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import fsutil
-from .cache import TranscriptCache, file_digest, transcript_key
-from .config import PodcastConfig
-from .errors import PipelineError
-from .types import Alignment, Audio, Episode, EpisodeResult, Segment, Transcript
+from audio_pipeline import fsutil
+from audio_pipeline.cache import TranscriptCache, file_digest, transcript_key
+from audio_pipeline.errors import ManifestError, PipelineError
+from audio_pipeline.metadata.config import PodcastConfig
+from audio_pipeline.transcribe.protocol import Transcriber
+from audio_pipeline.types import (
+    Alignment,
+    Audio,
+    Episode,
+    EpisodeResult,
+    EpisodeSummary,
+    LoudnessSummary,
+    Segment,
+    Transcript,
+)
 
-STAGES = ("decode", "transcribe", "align", "loudness", "tags", "publish")
+# The stages in the order they run, with their rough share of an episode's wall time
+# (transcription dominates): `_Run.stage` accepts only these names, and the progress
+# display moves its bars and ETA by these shares between stage events.
+STAGES: dict[str, float] = {"decode": 0.04, "transcribe": 0.62, "align": 0.08,
+                            "loudness": 0.18, "tags": 0.02, "publish": 0.06}
 RESULT_SUFFIX = ".result.json"
 FINGERPRINT_VERSION = 1
 
@@ -42,6 +56,8 @@ class _Run:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if name not in STAGES:
+            raise ValueError(f"unknown stage {name!r}: add it to STAGES")
         if self.on_stage:
             self.on_stage(self.episode.slug, name)
         began = time.perf_counter()
@@ -51,8 +67,18 @@ class _Run:
             self.seconds[name] = round(time.perf_counter() - began, 3)
 
 
-def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Any:
-    from .transcribe import WhisperTranscriber  # heavy import: torch, whisper
+def stage_fraction(stage: str) -> float:
+    """Share of an episode done when ``stage`` begins."""
+    done = 0.0
+    for name, weight in STAGES.items():
+        if name == stage:
+            return done
+        done += weight
+    return done
+
+
+def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Transcriber:
+    from audio_pipeline.transcribe.engine import WhisperTranscriber  # loads torch lazily
 
     return WhisperTranscriber(
         config.model, language=config.language or None, allow_download=allow_download
@@ -65,7 +91,7 @@ def episode_fingerprint(
     """Everything an episode's outputs depend on: rerun only when this changes."""
     parts: dict[str, Any] = {
         "v": FINGERPRINT_VERSION,
-        "audio": audio_digest or file_digest(episode.audio),
+        "audio": audio_digest or (file_digest(episode.audio) if episode.audio else None),
         "source": file_digest(episode.source) if episode.source else None,
         "cover": file_digest(episode.meta.cover) if episode.meta.cover else None,
         "meta": asdict(episode.meta),
@@ -86,7 +112,7 @@ def is_up_to_date(episode: Episode, config: PodcastConfig, out_dir: Path) -> boo
 
 
 def transcribe_cached(
-    audio: Audio, audio_digest: str, transcriber: Any, cache: TranscriptCache | None
+    audio: Audio, audio_digest: str, transcriber: Transcriber, cache: TranscriptCache | None
 ) -> tuple[Transcript, bool]:
     """Return (transcript, came_from_cache)."""
     options = {"language": transcriber.language, "beam_size": transcriber.beam_size}
@@ -104,23 +130,29 @@ def process_episode(
     config: PodcastConfig,
     out_dir: Path,
     *,
-    transcriber: Any | None = None,
+    transcriber: Transcriber | None = None,
     cache: TranscriptCache | None = None,
     on_stage: StageCallback | None = None,
 ) -> EpisodeResult:
     """Run every stage on one episode; raises PipelineError for anything the user can fix."""
-    from . import loudness, media, tags  # noqa: PLC0415 - keep `import audio_pipeline` light
+    # Imported here, not at the top: `import audio_pipeline` and the CLI's --help stay light.
+    from audio_pipeline.loudness.normalizer import normalize_and_encode
+    from audio_pipeline.media.decoder import decode_speech
+    from audio_pipeline.metadata.tags import write_tags
 
+    if episode.audio is None:
+        raise ManifestError("no recording given (`audio` is empty)", stage="pipeline")
+    recording = episode.audio
     run = _Run(episode, on_stage)
     final_dir = Path(out_dir) / episode.slug
-    audio_digest = file_digest(episode.audio)  # hashed once: fingerprint and transcript cache
+    audio_digest = file_digest(recording)  # hashed once: fingerprint and transcript cache
     fingerprint = episode_fingerprint(episode, config, audio_digest=audio_digest)
     staging = fsutil.staging_dir(final_dir)
     try:
         with run.stage("decode"):
             # Speech-rate mono for Whisper; the loudness stage streams the original file
             # itself, so no full-rate copy of a long recording is ever held.
-            audio = media.decode_speech(episode.audio)
+            audio = decode_speech(recording)
         with run.stage("transcribe"):
             transcriber = transcriber or make_transcriber(config)
             transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
@@ -133,8 +165,8 @@ def process_episode(
         del audio
         mp3 = staging / f"{episode.slug}.mp3"
         with run.stage("loudness"):
-            report = loudness.normalize_and_encode(
-                episode.audio,
+            report = normalize_and_encode(
+                recording,
                 mp3,
                 preset=config.loudness_preset,
                 target=config.target_lufs,
@@ -147,7 +179,7 @@ def process_episode(
         segments = _published_segments(transcript, alignment)
         with run.stage("tags"):
             run.warnings.extend(
-                tags.write_tags(
+                write_tags(
                     mp3,
                     episode.meta,
                     chapters=alignment.chapters if alignment else (),
@@ -177,7 +209,7 @@ def process_episode(
             fsutil.write_text(staging / names["report"], _report_html(result, summary, segments))
             fsutil.write_text(
                 staging / names["result"],
-                json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n",
+                json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n",
             )
             fsutil.publish_dir(staging, final_dir)
         return replace(result, stage_seconds=dict(run.seconds))
@@ -189,8 +221,8 @@ def process_episode(
 def _align(
     episode: Episode, transcript: Transcript, config: PodcastConfig, duration: float
 ) -> Alignment:
-    from .align import align
-    from .source import parse_source
+    from audio_pipeline.align.aligner import align
+    from audio_pipeline.align.source import parse_source
 
     assert episode.source is not None
     source = parse_source(episode.source)
@@ -207,22 +239,22 @@ def _published_segments(transcript: Transcript, alignment: Alignment | None) -> 
     """The article's own words where a source is given; Whisper's words elsewhere."""
     if alignment is None:
         return list(transcript.segments)
-    from .align import timed_source_segments
+    from audio_pipeline.publish.segments import timed_source_segments
 
     return list(timed_source_segments(alignment, transcript))
 
 
 def episode_verdict(result: EpisodeResult) -> str:
     if result.alignment is not None:
-        from .align import verdict
+        from audio_pipeline.align.verdict import verdict
 
         return verdict(result.alignment)
     words = len(result.transcript.words) if result.transcript else 0
     return f"transcribed {words} words; no source text given, so the narration was not checked"
 
 
-def _report_html(result: EpisodeResult, summary: dict[str, Any], segments: list[Segment]) -> str:
-    from .report import render_report
+def _report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[Segment]) -> str:
+    from audio_pipeline.publish.report import render_report
 
     return render_report(
         result.episode.meta,
@@ -247,8 +279,8 @@ def _publish(
     alignment: Alignment | None,
     segments: list[Segment],
 ) -> dict[str, Path]:
-    from .shownotes import render_shownotes
-    from .writers import write_transcripts
+    from audio_pipeline.metadata.shownotes import render_shownotes
+    from audio_pipeline.publish.writers import write_transcripts
 
     slug = episode.slug
     outputs = write_transcripts(
@@ -261,7 +293,7 @@ def _publish(
         source_aligned=alignment is not None,
     )
     if alignment is not None:
-        from .align import render_narration_report
+        from audio_pipeline.publish.pickups import render_narration_report
 
         outputs["alignment"] = fsutil.write_text(
             staging / f"{slug}.alignment.json",
@@ -280,48 +312,31 @@ def _publish(
     return outputs
 
 
-def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> dict[str, Any]:
-    """A JSON-able summary of one episode, for `<slug>.result.json` and batch reports."""
+def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> EpisodeSummary:
+    """What `<slug>.result.json` and a batch-report row say about one episode."""
+    from audio_pipeline.align.verdict import to_fix
+
     alignment = result.alignment
-    loud = result.loudness
     issues: dict[str, int] = {}
     if alignment is not None:
         for issue in alignment.issues:
             issues[issue.type] = issues.get(issue.type, 0) + 1
-    return {
-        "slug": result.episode.slug,
-        "audio": str(result.episode.audio),
-        "status": result.status,
-        "duration": round(result.duration, 3),
-        "stage_seconds": result.stage_seconds,
-        "coverage": round(alignment.coverage, 4) if alignment else None,
-        "match": alignment.match if alignment else None,
-        "issues": issues,
-        "loudness": None
-        if loud is None
-        else {
-            "preset": loud.preset,
-            "target": loud.target,
-            "ceiling": loud.ceiling,
-            "input_lufs": _num(loud.input.integrated),
-            "input_true_peak": _num(loud.input.true_peak),
-            "input_lra": _num(loud.input.lra),
-            "output_lufs": _num(loud.output.integrated) if loud.output else None,
-            "output_true_peak": _num(loud.output.true_peak) if loud.output else None,
-            "gain_db": round(loud.gain_db, 2),
-            "limiter_max_reduction_db": round(loud.limiter_max_reduction_db, 2),
-            "limiter_active_share": round(loud.limiter_active_share, 4),
-        },
-        "outputs": {k: str(v) for k, v in result.outputs.items()},
-        "warnings": list(result.warnings),
-        "error": result.error,
-        "fingerprint": fingerprint,
-    }
-
-
-def _num(value: float) -> float | None:
-    """JSON has no infinity: silence reads as null."""
-    return None if value != value or value in (float("inf"), float("-inf")) else round(value, 2)
+    return EpisodeSummary(
+        slug=result.episode.slug,
+        audio=str(result.episode.audio) if result.episode.audio is not None else None,
+        status=result.status,
+        duration=round(result.duration, 3),
+        stage_seconds=dict(result.stage_seconds),
+        coverage=round(alignment.coverage, 4) if alignment else None,
+        match=alignment.match if alignment else None,
+        issues=issues,
+        to_fix=len(to_fix(alignment)) if alignment else 0,
+        loudness=LoudnessSummary.of(result.loudness) if result.loudness else None,
+        outputs={k: str(v) for k, v in result.outputs.items()},
+        warnings=tuple(result.warnings),
+        error=result.error,
+        fingerprint=fingerprint,
+    )
 
 
 def failed_result(episode: Episode, error: BaseException, seconds: float = 0.0) -> EpisodeResult:

@@ -1,16 +1,19 @@
 """Frozen dataclasses that flow between the stages.
 
-Episode -> Audio -> Transcript -> SourceText -> Alignment -> LoudnessReport -> EpisodeResult.
+Episode -> Audio -> Transcript -> SourceText -> Alignment -> LoudnessReport -> EpisodeResult
+-> EpisodeSummary (the one JSON contract of result.json and of each batch-report row).
 Times are seconds from the start of the audio as decoded (float).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from audio_pipeline.formatting import finite
 
 # --------------------------------------------------------------------------- metadata
 
@@ -41,7 +44,7 @@ class EpisodeMeta:
 class Episode:
     """One episode to process: the recording, its metadata and the article it reads."""
 
-    audio: Path
+    audio: Path | None  # None: no recording yet (a manifest imported from show notes)
     meta: EpisodeMeta
     slug: str
     source: Path | None = None  # article text: markdown, HTML or plain
@@ -251,7 +254,7 @@ class Alignment:
 
 
 def _r(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 3)
+    return finite(value, 3)
 
 
 # --------------------------------------------------------------------------- loudness
@@ -297,3 +300,98 @@ class EpisodeResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     error: str | None = None
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class LoudnessSummary:
+    """The loudness figures of an episode as reported; None where a value is not finite."""
+
+    preset: str
+    target: float
+    ceiling: float
+    input_lufs: float | None
+    input_true_peak: float | None
+    input_lra: float | None
+    output_lufs: float | None
+    output_true_peak: float | None
+    gain_db: float
+    limiter_max_reduction_db: float
+    limiter_active_share: float
+
+    @classmethod
+    def of(cls, report: LoudnessReport) -> LoudnessSummary:
+        out = report.output
+        return cls(
+            preset=report.preset,
+            target=report.target,
+            ceiling=report.ceiling,
+            input_lufs=finite(report.input.integrated, 2),
+            input_true_peak=finite(report.input.true_peak, 2),
+            input_lra=finite(report.input.lra, 2),
+            output_lufs=finite(out.integrated, 2) if out else None,
+            output_true_peak=finite(out.true_peak, 2) if out else None,
+            gain_db=round(report.gain_db, 2),
+            limiter_max_reduction_db=round(report.limiter_max_reduction_db, 2),
+            limiter_active_share=round(report.limiter_active_share, 4),
+        )
+
+
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """What was done to one episode: ``<slug>.result.json`` and one batch-report row.
+
+    ``invalid`` marks an episode that failed validation and never ran; ``reason`` says
+    why an episode was skipped ("up to date", "dry run"); ``wall_seconds`` is the
+    worker's time for the episode; ``fingerprint`` (result.json only) decides reruns.
+    """
+
+    slug: str
+    audio: str | None
+    status: EpisodeStatus
+    duration: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    coverage: float | None = None
+    match: MatchVerdict | None = None
+    issues: dict[str, int] = field(default_factory=dict)  # every issue found, by type
+    to_fix: int = 0  # issues on the pickup list
+    loudness: LoudnessSummary | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    invalid: bool = False
+    reason: str | None = None
+    wall_seconds: float | None = None
+    fingerprint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["warnings"] = list(self.warnings)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> EpisodeSummary:
+        """Read a document written by ``to_json`` (unknown keys are ignored, so a
+        result.json from an older version still reads)."""
+        values = {f.name: doc[f.name] for f in fields(cls) if f.name in doc}
+        if isinstance(values.get("loudness"), dict):
+            names = {f.name for f in fields(LoudnessSummary)}
+            values["loudness"] = LoudnessSummary(
+                **{k: v for k, v in values["loudness"].items() if k in names})
+        values["warnings"] = tuple(values.get("warnings") or ())
+        values.setdefault("slug", "")
+        values.setdefault("audio", None)
+        values.setdefault("status", "failed")
+        return cls(**values)
+
+    @property
+    def state(self) -> str:
+        """ok, up to date, dry run, invalid or failed: what a person reads in a table."""
+        if self.invalid:
+            return "invalid"
+        if self.status == "skipped" and self.reason:
+            return self.reason
+        return self.status
+

@@ -22,9 +22,9 @@ import gc
 import random
 import time
 
-from audio_pipeline.align import align
-from audio_pipeline.source import parse_source_text
-from audio_pipeline.textnorm import text_tokens
+from audio_pipeline.align.aligner import align
+from audio_pipeline.align.source import parse_source_text
+from audio_pipeline.align.textnorm import text_tokens
 from audio_pipeline.types import Segment, Transcript, Word
 
 SYLLABLES = [c + v for c in "bcdfghklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]

@@ -22,10 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audio_pipeline.batch import run_batch  # noqa: E402
-from audio_pipeline.config import load_config, with_overrides  # noqa: E402
-from audio_pipeline.manifest import load_manifest  # noqa: E402
-from audio_pipeline.media import probe_duration  # noqa: E402
+from audio_pipeline.batch.runner import run_batch  # noqa: E402
+from audio_pipeline.media.decoder import probe_duration  # noqa: E402
+from audio_pipeline.metadata.config import load_config, with_overrides  # noqa: E402
+from audio_pipeline.metadata.manifest import load_manifest  # noqa: E402
 
 DEFAULT_CLIP = REPO / "samples" / "compute-trends" / "narration.ogg"
 SPOKEN = ("Compute used to train machine learning systems has grown quickly. "

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SONNET = ROOT.parent / "shared" / "data" / "sonnet-001"
+SONNET = ROOT / "samples" / "sonnet-1"
 
 
 def faster_whisper_worker(audio_npy: str, model_dir: str, out_json: str, beam: int) -> None:

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from audio_pipeline.align import ONSET_LEAD, align, timed_source_segments
-from audio_pipeline.narration import misread_confidence
-from audio_pipeline.pickups import render_narration_report, verdict
-from audio_pipeline.source import parse_source_text
+from audio_pipeline.align.aligner import ONSET_LEAD, align
+from audio_pipeline.align.issues import misread_confidence
+from audio_pipeline.align.source import parse_source_text
+from audio_pipeline.align.verdict import verdict
+from audio_pipeline.publish.pickups import render_narration_report
+from audio_pipeline.publish.segments import timed_source_segments
 from audio_pipeline.types import Segment, Transcript, Word
 
 ARTICLE = """# Training Compute

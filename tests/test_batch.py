@@ -16,11 +16,12 @@ import pytest
 import soundfile as sf
 
 from audio_pipeline import fsutil
-from audio_pipeline.batch import REPORT_NAME, BatchEvent, run_batch
-from audio_pipeline.batch_plan import LOCK_NAME, clean_stale, default_jobs, exclusive
-from audio_pipeline.config import PodcastConfig
+from audio_pipeline.batch.events import BatchEvent
+from audio_pipeline.batch.plan import LOCK_NAME, clean_stale, default_jobs, exclusive
+from audio_pipeline.batch.runner import REPORT_NAME, run_batch
 from audio_pipeline.errors import BatchError
-from audio_pipeline.manifest import load_manifest
+from audio_pipeline.metadata.config import PodcastConfig
+from audio_pipeline.metadata.manifest import load_manifest
 from audio_pipeline.pipeline import RESULT_SUFFIX, episode_fingerprint, result_summary
 from audio_pipeline.types import Episode, EpisodeResult
 
@@ -51,7 +52,8 @@ def fake_episode(episode: Episode, config: PodcastConfig, out_dir: Path, on_stag
                            outputs={"txt": final / f"{slug}.txt"},
                            stage_seconds={"decode": 0.01}, warnings=(f"pid {os.getpid()}",))
     fsutil.write_text(staging / f"{slug}{RESULT_SUFFIX}",
-                      json.dumps(result_summary(result, episode_fingerprint(episode, config))))
+                      json.dumps(result_summary(
+                          result, episode_fingerprint(episode, config)).to_json()))
     fsutil.publish_dir(staging, final)
     return result
 
@@ -86,7 +88,7 @@ def run(tmp: Path, manifest_path: Path, **kw):
 
 
 def by_slug(report) -> dict[str, dict]:
-    return {d["slug"]: d for d in report.episodes}
+    return {d.slug: d.to_json() for d in report.episodes}
 
 
 # --------------------------------------------------------------------------- tests
@@ -122,7 +124,7 @@ def test_invalid_episodes_are_all_reported_and_the_others_run(tmp_path: Path):
     assert {d["slug"] for d in written["episodes"][:2]} == {"corrupt", "missing"}
     # Invalid episodes are never attempted.
     assert not (tmp_path / "corrupt.attempts").exists()
-    assert {e.slug for e in events if e.event == "invalid"} == {"corrupt", "missing"}
+    assert {e.slug for e in events if e.name == "invalid"} == {"corrupt", "missing"}
 
 
 def test_a_bug_in_one_episode_is_recorded_with_type_and_message(tmp_path: Path):
@@ -139,12 +141,12 @@ def test_stage_events_come_back_from_the_worker_processes(tmp_path: Path):
     path = write_manifest(tmp_path, ["a", "b"])
     report, events = run(tmp_path, path)
     assert report.ok
-    stages = [(e.slug, e.stage) for e in events if e.event == "stage"]
+    stages = [(e.slug, e.stage) for e in events if e.name == "stage"]
     for slug in ("a", "b"):
         assert [s for x, s in stages if x == slug] == ["decode", "transcribe", "publish"]
-    pids = {e.info["pid"] for e in events if e.event == "start"}
+    pids = {e.pid for e in events if e.name == "start"}
     assert pids and os.getpid() not in pids
-    kinds = [e.event for e in events]
+    kinds = [e.name for e in events]
     assert kinds[0] == "batch_start" and kinds[-1] == "batch_end"
     assert json.loads(json.dumps(events[-1].to_json()))["event"] == "batch_end"
 
@@ -154,18 +156,18 @@ def test_rerun_skips_finished_episodes_and_force_or_a_change_redoes_them(tmp_pat
     first, _ = run(tmp_path, path)
     assert first.ok
     again, events = run(tmp_path, path)
-    assert again.ok and {d["status"] for d in again.episodes} == {"skipped"}
-    assert not any(e.event == "start" for e in events)
+    assert again.ok and {d.status for d in again.episodes} == {"skipped"}
+    assert not any(e.name == "start" for e in events)
     assert by_slug(again)["a"]["reason"] == "up to date"
     assert (tmp_path / "a.attempts").read_text() == "1"
 
     forced, _ = run(tmp_path, path, force=True, only=["b"])
-    assert [d["status"] for d in forced.episodes] == ["ok"]
+    assert [d.status for d in forced.episodes] == ["ok"]
     assert (tmp_path / "b.attempts").read_text() == "2"
 
     path.write_text(path.read_text().replace("Title of a", "New title"), encoding="utf-8")
     changed, _ = run(tmp_path, path)
-    assert {d["slug"]: d["status"] for d in changed.episodes} == {"a": "ok", "b": "skipped"}
+    assert {d.slug: d.status for d in changed.episodes} == {"a": "ok", "b": "skipped"}
     assert (tmp_path / "out" / "a" / "a.txt").read_text() == "New title\n"
 
 
@@ -174,7 +176,7 @@ def test_a_worker_killed_mid_episode_is_retried_and_the_batch_completes(tmp_path
     report, events = run(tmp_path, path)
     assert report.ok, report.episodes
     assert (tmp_path / "die-once.attempts").read_text() == "2"
-    assert any(e.event == "retry" and e.slug == "die-once" for e in events)
+    assert any(e.name == "retry" and e.slug == "die-once" for e in events)
     for slug in ("die-once", "slow-1", "slow-2", "plain"):
         assert (tmp_path / "out" / slug / f"{slug}{RESULT_SUFFIX}").is_file()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".partial")]
@@ -222,7 +224,7 @@ def test_an_episode_that_always_kills_its_worker_fails_alone(tmp_path: Path):
 def test_only_selects_episodes_and_an_unknown_slug_is_a_usage_error(tmp_path: Path):
     path = write_manifest(tmp_path, ["a", "b", "c"])
     report, _ = run(tmp_path, path, only=["b"])
-    assert [d["slug"] for d in report.episodes] == ["b"]
+    assert [d.slug for d in report.episodes] == ["b"]
     with pytest.raises(BatchError, match="nope"):
         run(tmp_path, path, only=["nope"])
 
@@ -318,9 +320,9 @@ def _start_batch_process(tmp_path: Path, path: Path) -> subprocess.Popen:
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from pathlib import Path\n"
         "from test_batch import fake_episode\n"
-        "from audio_pipeline.batch import run_batch\n"
-        "from audio_pipeline.config import PodcastConfig\n"
-        "from audio_pipeline.manifest import load_manifest\n"
+        "from audio_pipeline.batch.runner import run_batch\n"
+        "from audio_pipeline.metadata.config import PodcastConfig\n"
+        "from audio_pipeline.metadata.manifest import load_manifest\n"
         "if __name__ == '__main__':\n"
         f"    m = load_manifest(Path({str(path)!r}), PodcastConfig())\n"
         f"    run_batch(m, Path({str(tmp_path / 'out')!r}), jobs=2, episode_fn=fake_episode,\n"

@@ -12,9 +12,17 @@ import pytest
 from click.testing import CliRunner
 from test_batch import tone, write_manifest
 
-from audio_pipeline.batch import BatchEvent
-from audio_pipeline.batch_progress import JsonLog, PlainLog, RichProgress, stage_fraction
+from audio_pipeline.batch.events import (
+    BatchStarted,
+    EpisodeDone,
+    EpisodeFailed,
+    EpisodeQueued,
+    EpisodeStarted,
+    StageStarted,
+)
 from audio_pipeline.cli import cli
+from audio_pipeline.cli.progress import JsonLog, PlainLog, RichProgress
+from audio_pipeline.pipeline import stage_fraction
 
 LISTING = """Episodes
 -
@@ -90,8 +98,8 @@ def test_dry_run_reports_every_problem_and_writes_nothing(tmp_path: Path):
 def test_json_log_lines_carry_time_slug_event_and_stage():
     lines: list[str] = []
     log = JsonLog(lines.append)
-    log(BatchEvent("stage", "ep", "transcribe", time=0.0))
-    log(BatchEvent("done", "ep", info={"seconds": 1.5}))
+    log(StageStarted(slug="ep", stage="transcribe", time=0.0))
+    log(EpisodeDone(slug="ep", seconds=1.5))
     docs = [json.loads(line) for line in lines]
     assert docs[0] == {"time": "1970-01-01T00:00:00.000+00:00", "slug": "ep",
                        "event": "stage", "stage": "transcribe"}
@@ -102,13 +110,13 @@ def test_plain_log_shows_stages_failures_and_an_eta():
     lines: list[str] = []
     log = PlainLog(lines.append)
     now = time.time()
-    for event in [BatchEvent("batch_start", info={"episodes": 2, "to_run": 2, "jobs": 2}),
-                  BatchEvent("queued", "a", info={"duration": 60.0}),
-                  BatchEvent("queued", "b", info={"duration": 60.0}),
-                  BatchEvent("start", "a", info={"pid": 1, "host": "h"}, time=now - 10),
-                  BatchEvent("stage", "a", "transcribe"),
-                  BatchEvent("done", "a", info={"seconds": 10.0}, time=now),
-                  BatchEvent("failed", "b", info={"error": "b.wav: broken [media]"})]:
+    for event in [BatchStarted(episodes=2, to_run=2, jobs=2),
+                  EpisodeQueued(slug="a", duration=60.0),
+                  EpisodeQueued(slug="b", duration=60.0),
+                  EpisodeStarted(slug="a", pid=1, host="h", time=now - 10),
+                  StageStarted(slug="a", stage="transcribe"),
+                  EpisodeDone(slug="a", seconds=10.0, time=now),
+                  EpisodeFailed(slug="b", error="b.wav: broken [media]")]:
         log(event)
     text = "\n".join(lines)
     assert "2 to run with 2 worker(s)" in text and "[a] transcribe" in text
@@ -122,14 +130,14 @@ def test_rich_progress_draws_bars_and_tolerates_late_events():
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=100)
     with RichProgress(console) as progress:
-        progress(BatchEvent("batch_start", info={"to_run": 1}))
-        progress(BatchEvent("queued", "ep", info={"duration": 10.0}))
-        progress(BatchEvent("start", "ep"))
-        progress(BatchEvent("stage", "ep", "loudness"))
+        progress(BatchStarted(to_run=1))
+        progress(EpisodeQueued(slug="ep", duration=10.0))
+        progress(EpisodeStarted(slug="ep"))
+        progress(StageStarted(slug="ep", stage="loudness"))
         assert progress.credited["ep"] == pytest.approx(stage_fraction("loudness"))
-        progress(BatchEvent("done", "ep", info={"seconds": 2.0}))
-        progress(BatchEvent("stage", "ep", "publish"))  # late, from the receiver thread
-        progress(BatchEvent("start", "ep"))
+        progress(EpisodeDone(slug="ep", seconds=2.0))
+        progress(StageStarted(slug="ep", stage="publish"))  # late, from the receiver thread
+        progress(EpisodeStarted(slug="ep"))
         assert not progress.tasks
     assert "ok" in buffer.getvalue() and "ep" in buffer.getvalue()
 

@@ -14,10 +14,11 @@ distributed = pytest.importorskip("distributed")
 
 from test_batch import fake_episode, write_manifest  # noqa: E402
 
-from audio_pipeline.batch import run_batch  # noqa: E402
-from audio_pipeline.config import PodcastConfig  # noqa: E402
-from audio_pipeline.manifest import load_manifest  # noqa: E402
+from audio_pipeline.batch.runner import run_batch  # noqa: E402
+from audio_pipeline.metadata.config import PodcastConfig  # noqa: E402
+from audio_pipeline.metadata.manifest import load_manifest  # noqa: E402
 from audio_pipeline.pipeline import RESULT_SUFFIX  # noqa: E402
+from audio_pipeline.types import EpisodeSummary  # noqa: E402
 
 
 def killing_episode(episode, config, out_dir, on_stage):
@@ -48,9 +49,9 @@ def _run(tmp: Path, path: Path, out: str, **kw):
     return report, events
 
 
-def comparable(doc: dict) -> dict:
+def comparable(row: EpisodeSummary) -> dict:
     keep = ("slug", "status", "duration", "coverage", "match", "issues", "error", "invalid")
-    return {k: doc.get(k) for k in keep}
+    return {k: getattr(row, k) for k in keep}
 
 
 def test_dask_results_and_errors_are_the_same_as_local(tmp_path: Path, scheduler: str):
@@ -63,18 +64,18 @@ def test_dask_results_and_errors_are_the_same_as_local(tmp_path: Path, scheduler
     remote, events = _run(tmp_path, path, "out", scheduler=scheduler, episode_fn=fake_episode)
 
     assert [comparable(d) for d in remote.episodes] == [comparable(d) for d in local.episodes]
-    statuses = {d["slug"]: d["status"] for d in remote.episodes}
+    statuses = {d.slug: d.status for d in remote.episodes}
     assert statuses == {"corrupt": "failed", "one": "ok", "bug-two": "failed", "three": "ok"}
-    bug = next(d for d in remote.episodes if d["slug"] == "bug-two")
-    assert bug["error"] == "ZeroDivisionError: a bug while processing bug-two"
+    bug = next(d for d in remote.episodes if d.slug == "bug-two")
+    assert bug.error == "ZeroDivisionError: a bug while processing bug-two"
     # Progress came back from the worker processes through the scheduler.
-    stages = {(e.slug, e.stage) for e in events if e.event == "stage"}
+    stages = {(e.slug, e.stage) for e in events if e.name == "stage"}
     assert {("one", "decode"), ("one", "publish"), ("three", "transcribe")} <= stages
-    assert {e.info["pid"] for e in events if e.event == "start"}.isdisjoint({os.getpid()})
+    assert {e.pid for e in events if e.name == "start"}.isdisjoint({os.getpid()})
     assert (tmp_path / "out" / "one" / f"one{RESULT_SUFFIX}").is_file()
 
     rerun, _ = _run(tmp_path, path, "out", scheduler=scheduler, episode_fn=fake_episode)
-    assert {d["slug"]: d["status"] for d in rerun.episodes if not d.get("invalid")} == {
+    assert {d.slug: d.status for d in rerun.episodes if not d.invalid} == {
         "one": "skipped", "bug-two": "failed", "three": "skipped"}
 
 
@@ -97,7 +98,7 @@ def test_dask_worker_killed_mid_episode_is_retried_elsewhere(tmp_path: Path, sch
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, monkeypatch):
-    from audio_pipeline import batch_dask
+    from audio_pipeline.batch import cluster as batch_dask
     from audio_pipeline.errors import BatchError
 
     monkeypatch.setattr(batch_dask, "CONNECT_TIMEOUT", "2s")

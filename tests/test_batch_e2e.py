@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import synthesize
 
 from audio_pipeline.cli import cli
-from audio_pipeline.media import decode
+from audio_pipeline.media.decoder import decode
 
 pytestmark = pytest.mark.slow
 

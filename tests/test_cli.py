@@ -179,7 +179,7 @@ def test_retag_keeps_the_chapters_and_transcript_process_wrote(tmp_path):
     import json
     import subprocess
 
-    from audio_pipeline.tags import write_tags
+    from audio_pipeline.metadata.tags import write_tags
     from audio_pipeline.types import ChapterMark, EpisodeMeta
 
     mp3 = tmp_path / "ep.mp3"

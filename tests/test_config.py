@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from audio_pipeline import config as config_mod
-from audio_pipeline.config import (
+from audio_pipeline.errors import ConfigError
+from audio_pipeline.metadata import config as config_mod
+from audio_pipeline.metadata import cover as cover_mod
+from audio_pipeline.metadata.config import (
     PodcastConfig,
     default_config_path,
     load_config,
     with_overrides,
 )
-from audio_pipeline.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str, name: str = "podcast.toml") -> Path:
@@ -22,9 +23,9 @@ def write(tmp_path: Path, text: str, name: str = "podcast.toml") -> Path:
     return path
 
 
-def test_repository_config_has_the_feeds_values(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_packaged_config_has_the_feeds_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(config_mod.CONFIG_ENV, raising=False)
-    assert default_config_path() == config_mod.REPO_CONFIG
+    assert default_config_path() == config_mod.PACKAGED_CONFIG
     cfg = load_config()
     assert cfg.podcast == "AI Safety Fundamentals"
     assert cfg.publisher == "BlueDot Impact"
@@ -34,7 +35,13 @@ def test_repository_config_has_the_feeds_values(monkeypatch: pytest.MonkeyPatch)
     assert cfg.loudness_preset == "podcast"
     assert cfg.bitrate_kbps == 128
     assert cfg.channels == 1
-    assert cfg.path == config_mod.REPO_CONFIG
+    assert cfg.path == config_mod.PACKAGED_CONFIG
+
+
+def test_repository_config_is_the_packaged_defaults() -> None:
+    # config/podcast.toml is the copy a producer edits; it must not drift from what ships
+    repo_copy = Path(__file__).resolve().parents[1] / "config" / "podcast.toml"
+    assert repo_copy.read_text("utf-8") == config_mod.PACKAGED_CONFIG.read_text("utf-8")
 
 
 def test_env_variable_chooses_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +64,7 @@ def test_no_config_anywhere_gives_builtin_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(config_mod.CONFIG_ENV, raising=False)
-    monkeypatch.setattr(config_mod, "REPO_CONFIG", tmp_path / "absent.toml")
+    monkeypatch.setattr(config_mod, "PACKAGED_CONFIG", tmp_path / "absent.toml")
     assert default_config_path() is None
     assert load_config() == PodcastConfig()
 
@@ -163,18 +170,11 @@ def test_overrides_are_validated(tmp_path: Path) -> None:
 def test_image_problem_checks_magic_bytes_not_the_extension(tmp_path: Path) -> None:
     fake = tmp_path / "cover.jpg"
     fake.write_bytes(b"GIF89a" + b"\0" * 20)
-    assert "neither JPEG nor PNG" in config_mod.image_problem(fake)
+    assert "neither JPEG nor PNG" in cover_mod.image_problem(fake)
     png = tmp_path / "cover.bin"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
-    assert config_mod.image_problem(png) is None
+    assert cover_mod.image_problem(png) is None
     big = tmp_path / "big.jpg"
-    big.write_bytes(b"\xff\xd8\xff" + b"\0" * (config_mod.COVER_MAX_BYTES + 1))
-    assert "2 MiB" in config_mod.image_problem(big)
-    assert "not found" in config_mod.image_problem(tmp_path / "missing.png")
-
-
-def test_manifest_functions_are_reachable_from_config() -> None:
-    from audio_pipeline import manifest
-
-    assert config_mod.load_manifest is manifest.load_manifest
-    assert config_mod.build_episode is manifest.build_episode
+    big.write_bytes(b"\xff\xd8\xff" + b"\0" * (cover_mod.COVER_MAX_BYTES + 1))
+    assert "2 MiB" in cover_mod.image_problem(big)
+    assert "not found" in cover_mod.image_problem(tmp_path / "missing.png")

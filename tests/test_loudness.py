@@ -19,9 +19,9 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from audio_pipeline.errors import LoudnessError
-from audio_pipeline.limiter import HOLD_MS, LOOKAHEAD_MS, RELEASE_DB_PER_S, reduction_curve
-from audio_pipeline.loudness import known_presets, load_preset, measure, normalize
-from audio_pipeline.meter import measure_blocks
+from audio_pipeline.loudness.limiter import HOLD_MS, LOOKAHEAD_MS, RELEASE_DB_PER_S, reduction_curve
+from audio_pipeline.loudness.meter import measure_blocks
+from audio_pipeline.loudness.normalizer import known_presets, load_preset, measure, normalize
 from audio_pipeline.types import Audio
 
 TEXT = ("Loudness normalization makes every episode sound equally loud, whatever the "

@@ -18,7 +18,7 @@ from test_loudness import ffmpeg_ebur128, speech
 
 from audio_pipeline import media
 from audio_pipeline.errors import LoudnessError
-from audio_pipeline.loudness import load_preset, measure_file, normalize_and_encode
+from audio_pipeline.loudness.normalizer import load_preset, measure_file, normalize_and_encode
 from audio_pipeline.types import Audio
 
 

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from audio_pipeline.config import PodcastConfig
 from audio_pipeline.errors import ManifestError
-from audio_pipeline.manifest import (
+from audio_pipeline.metadata.config import PodcastConfig
+from audio_pipeline.metadata.manifest import (
+    ManifestProblem,
     ManifestProblems,
     build_episode,
-    dump_manifest,
     load_manifest,
 )
-from audio_pipeline.slug import episode_slug, is_valid_slug, slugify
+from audio_pipeline.metadata.manifest_write import dump_manifest
+from audio_pipeline.metadata.slug import episode_slug, is_valid_slug, slugify
 from audio_pipeline.types import EpisodeMeta
 
 CFG = PodcastConfig(podcast="AI Safety Fundamentals", publisher="BlueDot Impact",
@@ -113,7 +114,7 @@ slug = "Bad Slug"
     with pytest.raises(ManifestProblems) as err:
         load_manifest(write(folder, text), CFG)
     problems = err.value.problems
-    joined = "\n".join(problems)
+    joined = "\n".join(str(p) for p in problems)
     assert len(problems) == 8, joined
     assert "episode #2 (broken-one): audio (line 6): file not found" in joined
     assert "episode #2 (broken-one): source_url (line 8):" in joined and "http" in joined
@@ -124,6 +125,10 @@ slug = "Bad Slug"
     assert "episode #3 (no-audio): explicit (line 16)" in joined
     assert "episode #3 (no-audio): slug (line 17)" in joined
     assert "episode #1" not in joined
+    # the same findings as values: what batch reports and --only read, with no parsing
+    audio = next(p for p in problems if p.index == 2 and p.key == "audio")
+    assert (audio.slug, audio.line) == ("broken-one", 6)
+    assert audio.message.startswith("file not found")
     assert isinstance(err.value, ManifestError)
     assert "\n" not in err.value.one_line()  # the CLI prints one line; `problems` for detail
 
@@ -132,7 +137,7 @@ def test_non_strict_mode_keeps_valid_episodes(folder: Path) -> None:
     text = GOOD + '\n[[episode]]\naudio = "raw/absent.wav"\ntitle = "Gone"\n'
     manifest = load_manifest(write(folder, text), CFG, strict=False)
     assert [e.slug for e in manifest.episodes] == ["we-need-a-science-of-evals", "two"]
-    assert len(manifest.problems) == 1 and manifest.problems[0].startswith("episode #3 (gone)")
+    assert len(manifest.problems) == 1 and str(manifest.problems[0]).startswith("episode #3 (gone)")
 
 
 def test_syntax_error_names_the_line(folder: Path) -> None:
@@ -159,7 +164,7 @@ def test_duplicate_slugs_and_audio_are_problems(folder: Path) -> None:
             '[[episode]]\naudio = "raw/one.wav"\nslug = "other"\n')
     with pytest.raises(ManifestProblems) as err:
         load_manifest(write(folder, text), CFG)
-    joined = "\n".join(err.value.problems)
+    joined = "\n".join(str(p) for p in err.value.problems)
     assert "episode #2 (same): slug" in joined and "episode #1" in joined
     assert "episode #3 (other): audio" in joined and "same file as episode #1" in joined
 
@@ -198,12 +203,12 @@ def test_build_episode_applies_config_and_ignores_none(folder: Path) -> None:
 def test_build_episode_reports_all_problems(folder: Path) -> None:
     with pytest.raises(ManifestProblems) as err:
         build_episode(folder / "raw" / "missing.wav", CFG, source_url="ftp://x", season="two")
-    keys = sorted(p.split(":")[0] for p in err.value.problems)
+    keys = sorted(p.key for p in err.value.problems)
     assert keys == ["audio", "season", "source_url"]
 
 
 def test_manifest_problems_survive_pickling() -> None:
-    err = ManifestProblems(["episode #1 (a): audio: missing"], "m.toml")
+    err = ManifestProblems([ManifestProblem("missing", "audio", 1, "a", 3)], "m.toml")
     back = pickle.loads(pickle.dumps(err))
     assert back.problems == err.problems and back.path == Path("m.toml")
     assert back.stage == "manifest"

@@ -14,7 +14,7 @@ import soundfile as sf
 
 from audio_pipeline import media
 from audio_pipeline.errors import MediaError
-from audio_pipeline.mp3stream import EncodedTap, mp3_writer
+from audio_pipeline.media.mp3stream import EncodedTap, mp3_writer
 from audio_pipeline.types import Audio
 
 RATE = 22050
@@ -259,7 +259,7 @@ def test_prefetch_hands_over_items_and_errors_in_order() -> None:
 def test_decode_speech_gives_16k_mono_of_the_same_duration(tmp_path):
     import soundfile as sf
 
-    from audio_pipeline.media import decode_speech
+    from audio_pipeline.media.decoder import decode_speech
 
     rate = 44_100
     t = np.arange(rate * 2) / rate
@@ -276,7 +276,7 @@ def test_decode_speech_gives_16k_mono_of_the_same_duration(tmp_path):
 
 
 def test_decode_speech_rejects_what_is_not_audio(tmp_path):
-    from audio_pipeline.media import decode_speech
+    from audio_pipeline.media.decoder import decode_speech
 
     text = tmp_path / "notes.mp3"
     text.write_text("not audio at all\n" * 20)
@@ -289,7 +289,7 @@ def test_decode_speech_rejects_what_is_not_audio(tmp_path):
 def test_decode_speech_rejects_a_cut_off_file_whose_header_says_longer(tmp_path, fmt):
     # Regression: a download cut off mid-file decoded to its first part without error,
     # and the episode was published short (or failed later as "too short to measure").
-    from audio_pipeline.media import decode_speech
+    from audio_pipeline.media.decoder import decode_speech
 
     whole = tmp_path / f"whole.{fmt}"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
@@ -306,7 +306,7 @@ def test_decode_speech_rejects_a_cut_off_file_whose_header_says_longer(tmp_path,
 def test_decode_speech_accepts_a_vbr_mp3_without_a_xing_header(tmp_path):
     # The truncation check must not trust a length guessed from the first frame's bitrate:
     # a VBR MP3 that opens quietly and has no Xing frame reads several times too long.
-    from audio_pipeline.media import decode_speech
+    from audio_pipeline.media.decoder import decode_speech
 
     wav, mp3 = tmp_path / "speech.wav", tmp_path / "vbr.mp3"
     subprocess.run(["espeak-ng", "-w", str(wav), "Compute is growing fast. In 2023, models "

@@ -1,8 +1,9 @@
-from audio_pipeline.report import render_report
+from audio_pipeline.publish.report import render_report
 from audio_pipeline.types import (
     Alignment,
     ChapterMark,
     EpisodeMeta,
+    EpisodeSummary,
     NarrationIssue,
     SummaryLocation,
     TimedSentence,
@@ -19,8 +20,9 @@ def _alignment(*issues: NarrationIssue) -> Alignment:
 
 
 def _render(alignment: Alignment) -> str:
-    summary = {"slug": "ep", "status": "ok", "match": alignment.match, "duration": 65.0,
-               "loudness": None, "warnings": ["heavy limiting"], "stage_seconds": {"decode": 0.1}}
+    summary = EpisodeSummary(slug="ep", audio=None, status="ok", match=alignment.match,
+                             duration=65.0, warnings=("heavy limiting",),
+                             stage_seconds={"decode": 0.1})
     return render_report(EpisodeMeta(title="T & <i>", authors=("A", "B")), summary,
                          alignment=alignment, segments=[], verdict="narration: partial",
                          files=["/x/ep.mp3", "/x/ep.srt"], mp3_name="ep.mp3")
@@ -32,13 +34,14 @@ def test_report_separates_confident_issues_from_notes_and_escapes_text():
         NarrationIssue("substituted", 3.0, 3.2, 0, "eras", "year", 0.2),
         NarrationIssue("intro", 0.0, 1.0, None, "", "hello", 1.0),
     ))
-    assert "To fix (1)" in html and "Notes (1)" in html
+    # one rule for every report (align.verdict): the intro is a note, as in narration.md
+    assert "To fix (1)" in html and "Notes (2)" in html
     assert 'data-t="62.0">01:02</button>' in html
     title = html.split("<h1>")[1].split("</h1>")[0]
     assert title == "T &amp; &lt;i&gt;"
     assert 'class="skipped"' in html
     assert '<a href="ep.srt">' in html
-    assert "hello" not in html  # an intro is expected, not an issue to show
+    assert ">intro<" in html and "hello" in html  # listed as a note to check, never to fix
 
 
 def test_report_without_issues_has_no_issue_tables():

@@ -1,4 +1,4 @@
-from audio_pipeline.segments import timed_source_segments
+from audio_pipeline.publish.segments import timed_source_segments
 from audio_pipeline.types import (
     Alignment,
     Segment,

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from audio_pipeline.align.source import parse_source, parse_source_text, sniff_format
+from audio_pipeline.align.textnorm import spoken_tokens
 from audio_pipeline.errors import SourceError
-from audio_pipeline.source import parse_source, parse_source_text, sniff_format
-from audio_pipeline.textnorm import spoken_tokens
 
 MARKDOWN = """# The Title
 

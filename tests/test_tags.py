@@ -11,7 +11,9 @@ import pytest
 from mutagen.id3 import ID3, TXXX, Encoding
 
 from audio_pipeline.errors import TagError
-from audio_pipeline.tags import SUMMARY_LIMIT, read_tags, write_tags
+from audio_pipeline.metadata.id3_frames import SUMMARY_LIMIT
+from audio_pipeline.metadata.tag_readback import read_tags
+from audio_pipeline.metadata.tags import write_tags
 from audio_pipeline.types import ChapterMark, EpisodeMeta
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
@@ -78,7 +80,7 @@ def test_every_frame_reads_back(mp3: Path, png: Path, version: int) -> None:
     warnings = write_tags(mp3, meta, chapters=CHAPTERS, transcript_text=TRANSCRIPT,
                           version=version)
     assert warnings == []
-    tags = read_tags(mp3)
+    tags = read_tags(mp3).to_json()
     assert tags["version"] == version
     assert tags["title"] == META.title
     assert tags["authors"] == list(META.authors)
@@ -135,7 +137,7 @@ def test_retagging_replaces_ours_and_keeps_other_frames(mp3: Path) -> None:
     other.save(mp3)
     new = EpisodeMeta(title="Second title", authors=("Only One",), language="ru")
     write_tags(mp3, new, chapters=CHAPTERS[:2])
-    tags = read_tags(mp3)
+    tags = read_tags(mp3).to_json()
     assert tags["title"] == "Second title" and tags["authors"] == ["Only One"]
     assert tags["narrator"] is None and tags["source_url"] is None  # stale values gone
     assert tags["summary"] is None and tags["transcript"] is None and tags["date"] is None
@@ -150,7 +152,7 @@ def test_long_text_is_cut_with_a_warning(mp3: Path) -> None:
     warnings = write_tags(mp3, meta)
     assert any("COMM" in w and "cut" in w for w in warnings)
     assert any("TDES" in w for w in warnings)
-    tags = read_tags(mp3)
+    tags = read_tags(mp3).to_json()
     assert len(tags["summary"]) == SUMMARY_LIMIT and tags["summary"].endswith("…")
 
 
@@ -158,14 +160,14 @@ def test_chapters_beyond_the_audio_are_left_out_with_a_warning(mp3: Path) -> Non
     chapters = [ChapterMark("In", 0.0, 2.0), ChapterMark("Past the end", 10.0, 12.0)]
     warnings = write_tags(mp3, META, chapters=chapters)
     assert any("Past the end" in w for w in warnings)
-    tags = read_tags(mp3)
+    tags = read_tags(mp3).to_json()
     assert [c["title"] for c in tags["chapters"]] == ["In"]
 
 
 def test_unknown_language_leaves_tlan_out(mp3: Path) -> None:
     warnings = write_tags(mp3, EpisodeMeta(title="T", language="xx"))
     assert any("TLAN" in w for w in warnings)
-    assert read_tags(mp3)["language"] is None
+    assert read_tags(mp3).language is None
 
 
 def test_bad_cover_is_a_tag_error(mp3: Path, tmp_path: Path) -> None:
@@ -207,6 +209,6 @@ def test_untagged_file_reads_as_empty(tmp_path: Path) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
                     "-i", "sine=duration=1", "-id3v2_version", "0", str(bare)], check=True)
     assert bare.read_bytes()[:3] != b"ID3"
-    assert read_tags(bare)["version"] is None
+    assert read_tags(bare).version is None
     write_tags(bare, META)
-    assert read_tags(bare)["title"] == META.title
+    assert read_tags(bare).title == META.title

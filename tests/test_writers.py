@@ -1,7 +1,6 @@
 import json
 
-from audio_pipeline.types import Segment, Word
-from audio_pipeline.writers import (
+from audio_pipeline.publish.writers import (
     LINE_CHARS,
     render_json,
     render_srt,
@@ -10,6 +9,7 @@ from audio_pipeline.writers import (
     split_cues,
     write_transcripts,
 )
+from audio_pipeline.types import Segment, Word
 
 
 def _segment(i: int, start: float, words: list[str], step: float = 0.4) -> Segment:

@@ -4,8 +4,8 @@ openai-whisper runs on bundled CTranslate2 weights, converted once to an ordinar
 whisper checkpoint in the user cache (see models.py); no network is needed.
 """
 
-from .engine import Transcriber, WhisperTranscriber, to_whisper_input
-from .models import (
+from audio_pipeline.transcribe.engine import WhisperTranscriber, to_whisper_input
+from audio_pipeline.transcribe.models import (
     DEFAULT_MODEL,
     ModelInfo,
     ResolvedModel,
@@ -14,6 +14,7 @@ from .models import (
     list_models,
     resolve_model,
 )
+from audio_pipeline.transcribe.protocol import Transcriber
 
 __all__ = [
     "DEFAULT_MODEL",

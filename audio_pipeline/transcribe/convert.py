@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from whisper.model import ModelDimensions, Whisper, sinusoids
 
-from ..errors import ModelError
-from .ct2 import Ct2Model
+from audio_pipeline.errors import ModelError
+from audio_pipeline.transcribe.ct2 import Ct2Model
 
 # Whisper's English-only vocabulary; multilingual models have one more token.
 ENGLISH_ONLY_VOCAB = 51864

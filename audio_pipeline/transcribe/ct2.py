@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import ModelError
+from audio_pipeline.errors import ModelError
 
 SUPPORTED_VERSIONS = (6,)  # the only layout checked against real files
 

@@ -1,26 +1,19 @@
-"""The Transcriber protocol and its openai-whisper implementation."""
+"""openai-whisper behind the Transcriber protocol (transcribe.protocol)."""
 
 from __future__ import annotations
 
 import threading
 from math import gcd
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from ..errors import ModelError, TranscribeError
-from ..types import Audio, Segment, Transcript, Word
-from .models import DEFAULT_MODEL, ResolvedModel, resolve_model
+from audio_pipeline.errors import ModelError, TranscribeError
+from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
+from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 WHISPER_RATE = 16_000
-
-
-@runtime_checkable
-class Transcriber(Protocol):
-    """Anything that turns decoded audio into a timed transcript."""
-
-    def transcribe(self, audio: Audio) -> Transcript: ...
 
 
 def to_whisper_input(audio: Audio) -> np.ndarray:

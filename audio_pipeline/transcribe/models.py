@@ -23,10 +23,11 @@ import torch
 import whisper
 from whisper.model import ModelDimensions, Whisper
 
-from .. import fsutil
-from ..errors import ModelError
-from .convert import convert, read_config
-from .ct2 import read_model_bin
+from audio_pipeline import fsutil
+from audio_pipeline.cache import default_cache_dir
+from audio_pipeline.errors import ModelError
+from audio_pipeline.transcribe.convert import convert, read_config
+from audio_pipeline.transcribe.ct2 import read_model_bin
 
 DEFAULT_MODEL = "tiny.en"
 # Bumped whenever conversion output changes, so stale cache entries are not reused.
@@ -86,13 +87,8 @@ class ResolvedModel:
 
 
 def cache_dir() -> Path:
-    """Where converted checkpoints live: $AUDIO_PIPELINE_CACHE, else the XDG cache."""
-    explicit = os.environ.get("AUDIO_PIPELINE_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "audio-pipeline" / "models"
+    """Where converted checkpoints live: ``models/`` under the one cache root."""
+    return default_cache_dir() / "models"
 
 
 def whisper_cache_dir() -> Path:

@@ -1,0 +1,363 @@
+"""Narration issues in an alignment: what a narrator or editor must fix, and what is expected.
+
+Issue rules (times in seconds of the raw recording):
+
+- ``intro`` / ``outro``: speech before the first / after the last word matched to the
+  article. Expected, reported, never counted as errors.
+- ``repeated``: a retake. A run of unmatched speech whose start re-reads the source that
+  follows it, or whose end re-reads the source matched just before it (then the later
+  reading takes over the source times). The interval is what to cut: from the first,
+  abandoned attempt up to the start of the kept reading, any "sorry, again" included.
+- ``inserted``: other unmatched speech inside the body: two words or more (fillers such as
+  "um" do not count); 3+ words are confident.
+- ``skipped``: consecutive skipped sentences (one issue), or 3+ consecutive unheard words
+  inside a read sentence. The interval is where the text should have been. A skipped
+  heading alone is not confident (narrators often leave headings out).
+- ``substituted``: a heard word that differs from the source word. Whisper mishears names
+  and rare words as something that *sounds* alike, often with low probability; a narrator
+  who misreads says a different word clearly. So confidence grows with dissimilarity
+  ``d = 1 - max(Levenshtein similarity, Metaphone similarity)`` and with Whisper's word
+  probability ``p`` (the lower of the heard words' mean and that of the words around
+  them): ``clamp(2 (d - 0.25)) * clamp((p - 0.5) / 0.4)``, halved when all that was heard
+  is a function word or a fragment (Whisper's filler for sounds it cannot place), and
+  x0.6 per neighbouring source word that was not heard exactly: a misread is a clean
+  word among clean words, while mishearings come in clusters.
+  "Christiano" heard as "Cristiano" scores ~0; "look" read as "glance" at p = 0.8 ~0.6.
+  Only scores >= 0.25 are reported; >= 0.5 counts as an issue to fix.
+- ``long_pause``: a gap of at least ``long_pause`` seconds between two transcript words
+  inside the body.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from rapidfuzz.distance import Levenshtein
+
+from audio_pipeline.align.context import Context
+from audio_pipeline.align.textnorm import phonetic, text_tokens
+from audio_pipeline.types import NarrationIssue, Word
+
+FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at for by with as is are was were be it its this that"
+    " he she we they i you her his him them our their there then than so if not no".split()
+)
+FILLERS = frozenset({"um", "uh", "er", "erm", "ah", "hmm", "mm", "oh"})
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def _words_text(ctx: Context, h0: int, h1: int) -> tuple[str, list[Word]]:
+    ids = sorted({ctx.hyp_word[h] for h in range(h0, h1)})
+    ws = [ctx.words[i] for i in ids]
+    return " ".join(w.text for w in ws), ws
+
+
+def detect_issues(ctx: Context) -> list[NarrationIssue]:
+    issues: list[NarrationIssue] = []
+    paired = [h for h in range(len(ctx.hyp)) if ctx.h_pair[h] >= 0]
+    if not paired:
+        return issues
+    first_h, last_h = paired[0], paired[-1]
+    if first_h > 0:
+        text, ws = _words_text(ctx, 0, first_h)
+        issues.append(
+            NarrationIssue("intro", ws[0].start, ctx.hyp_end[first_h - 1], None, "", text, 1.0)
+        )
+    if last_h < len(ctx.hyp) - 1:
+        text, ws = _words_text(ctx, last_h + 1, len(ctx.hyp))
+        issues.append(
+            NarrationIssue("outro", ctx.hyp_start[last_h + 1], ws[-1].end, None, "", text, 1.0)
+        )
+
+    cut = [False] * len(ctx.hyp)
+    for r in ctx.retakes:
+        cut[r.h0 : r.h1] = [True] * (r.h1 - r.h0)
+        text, _ = _words_text(ctx, r.h0, r.h1)
+        sw = ctx.source.words[ctx.src_word[r.s0]]
+        issues.append(
+            NarrationIssue(
+                "repeated",
+                ctx.hyp_start[r.h0],
+                ctx.hyp_start[r.h1],
+                sw.sentence,
+                ctx.source.sentences[sw.sentence].text,
+                text,
+                0.9 if r.matched >= 3 else 0.6,
+            )
+        )
+    garbled, garbled_words, misheard = _replacements(ctx, cut)
+    issues += misheard
+    issues += _inserted(ctx, first_h, last_h, [c or g for c, g in zip(cut, garbled, strict=True)])
+    issues += _skipped(ctx, garbled_words)
+    issues += _substituted(ctx)
+    issues += _pauses(ctx, first_h, last_h)
+    issues.sort(key=lambda i: (i.start, i.end))
+    return issues
+
+
+def _replacements(
+    ctx: Context, cut: list[bool]
+) -> tuple[list[bool], set[int], list[NarrationIssue]]:
+    """Unmatched speech exactly where a few source words went unmatched is those words,
+    garbled by Whisper (or misread): not an ad-lib plus a skip. Returns the transcript
+    tokens and source words so explained, and a substitution issue when it looks read
+    differently rather than misheard."""
+    garbled = [False] * len(ctx.hyp)
+    words: set[int] = set()
+    issues: list[NarrationIssue] = []
+    sentences, src_word, words_ = ctx.sentences, ctx.src_word, ctx.source.words
+    # pairings inside skipped sentences are chance matches; look across them
+    pairs = sorted(
+        (p for p in ctx.pairs if sentences[words_[src_word[p.s0]].sentence].status != "skipped"),
+        key=lambda p: p.h0,
+    )
+    for p, q in zip(pairs, pairs[1:], strict=False):
+        hs = [h for h in range(p.h1, q.h0) if not cut[h]]
+        if not hs or q.s0 <= p.s1:
+            continue
+        # whole skipped sentences here are reported as skips; the rest may be garbled
+        src_words = sorted(
+            w
+            for w in {ctx.src_word[i] for i in range(p.s1, q.s0)}
+            if ctx.sentences[ctx.source.words[w].sentence].status != "skipped"
+        )
+        if not src_words:
+            continue
+        heard_ids = sorted({ctx.hyp_word[h] for h in hs})
+        if len(src_words) > 8 or len(heard_ids) > 8:
+            continue
+        if not 0.4 <= len(heard_ids) / len(src_words) <= 2.5:
+            continue
+        for h in hs:
+            garbled[h] = True
+        words.update(src_words)
+        heard = [ctx.words[i] for i in heard_ids]
+        expected = " ".join(ctx.source.words[w].text for w in src_words)
+        prob = sum(w.probability for w in heard) / len(heard)
+        conf = misread_confidence(expected, " ".join(w.text for w in heard), prob)
+        if conf >= 0.25:
+            issues.append(
+                NarrationIssue(
+                    "substituted",
+                    heard[0].start,
+                    heard[-1].end,
+                    ctx.source.words[src_words[0]].sentence,
+                    expected,
+                    " ".join(w.text for w in heard),
+                    conf,
+                )
+            )
+    return garbled, words, issues
+
+
+def _inserted(ctx: Context, first_h: int, last_h: int, cut: list[bool]) -> list[NarrationIssue]:
+    out: list[NarrationIssue] = []
+    h = first_h
+    while h <= last_h:
+        if ctx.h_pair[h] >= 0 or cut[h]:
+            h += 1
+            continue
+        e = h
+        while e <= last_h and ctx.h_pair[e] < 0 and not cut[e]:
+            e += 1
+        _, ws = _words_text(ctx, h, e)
+        ws = _trim_garbled_edges(ctx, ws, ctx.h_pair[h - 1] if h else -1, ctx.h_pair[e])
+        ws = [w for w in ws if text_tokens(w.text) and not set(text_tokens(w.text)) <= FILLERS]
+        if len(ws) >= 2:
+            prob = sum(w.probability for w in ws) / len(ws)
+            conf = 0.85 if len(ws) >= 3 else 0.5 if prob >= 0.6 else 0.3
+            text = " ".join(w.text for w in ws)
+            out.append(
+                NarrationIssue(
+                    "inserted", ws[0].start, ws[-1].end, ctx.sentence_after(e), "", text, conf
+                )
+            )
+        h = e
+    return out
+
+
+def _trim_garbled_edges(ctx: Context, ws: list[Word], s_prev: int, s_next: int) -> list[Word]:
+    """Source words left unheard beside an ad-lib were spoken too, garbled into its edge
+    ("Others expect" heard as "a mere next text"). Trim the ad-lib at the pause nearest
+    that edge, within twice as many words, so the span to cut spares the text."""
+    if s_next < 0 or len(ws) < 2:
+        return ws
+    words = ctx.source.words
+    first = ctx.src_word[s_prev] + 1 if s_prev >= 0 else 0
+    unheard = [
+        i
+        for i in range(first, ctx.src_word[s_next])
+        if ctx.timed_words[i].heard is None and ctx.sentences[words[i].sentence].status != "skipped"
+    ]
+    tail = [i for i in unheard if words[i].sentence == words[ctx.src_word[s_next]].sentence]
+    head = [i for i in unheard if i not in tail]
+    if tail:
+        lo = max(1, len(ws) - (2 * len(tail) + 1))
+        cut = max(range(lo, len(ws)), key=lambda c: ws[c].start - ws[c - 1].end)
+        if ws[cut].start - ws[cut - 1].end >= 0.1:
+            ws = ws[:cut]
+    if head and len(ws) >= 2:
+        hi = min(len(ws) - 1, 2 * len(head) + 1)
+        cut = max(range(1, hi + 1), key=lambda c: ws[c].start - ws[c - 1].end)
+        if ws[cut].start - ws[cut - 1].end >= 0.1:
+            ws = ws[cut:]
+    return ws
+
+
+def _skipped(ctx: Context, garbled_words: set[int]) -> list[NarrationIssue]:
+    out: list[NarrationIssue] = []
+    sents, words = ctx.sentences, ctx.timed_words
+    k = 0
+    while k < len(sents):
+        if sents[k].status != "skipped":
+            k += 1
+            continue
+        e = k
+        while e < len(sents) and sents[e].status == "skipped":
+            e += 1
+        first_start = sents[k].start
+        start: float = 0.0 if first_start is None else first_start
+        later = [s.start for s in sents[e:] if s.start is not None and s.status != "skipped"]
+        nxt: float = later[0] if later else start
+        only_headings = all(s.kind == "heading" for s in sents[k:e])
+        out.append(
+            NarrationIssue(
+                "skipped",
+                start,
+                max(start, nxt),
+                k,
+                " ".join(s.text for s in sents[k:e]),
+                "",
+                0.4 if only_headings else 0.95,
+            )
+        )
+        k = e
+    for s, src in zip(sents, ctx.source.sentences, strict=True):
+        if s.status == "skipped":
+            continue
+        i = src.first_word
+        while i <= src.last_word:
+            if words[i].heard is not None or i in garbled_words:
+                i += 1
+                continue
+            e = i
+            while e <= src.last_word and words[e].heard is None and e not in garbled_words:
+                e += 1
+            if e - i >= 3:
+                t0 = words[i - 1].end if i > src.first_word else words[i].start
+                t1 = words[e].start if e <= src.last_word else words[e - 1].end
+                out.append(
+                    NarrationIssue(
+                        "skipped",
+                        float(t0 or 0.0),
+                        float(t1 or t0 or 0.0),
+                        s.index,
+                        " ".join(w.text for w in words[i:e]),
+                        "",
+                        0.8 if e - i >= 5 else 0.6,
+                    )
+                )
+            i = e
+    return out
+
+
+def misread_confidence(expected: str, heard: str, probability: float) -> float:
+    """How sure we are the narrator said ``heard`` instead of ``expected``, in [0, 1]."""
+    a = "".join(text_tokens(expected))
+    b = "".join(text_tokens(heard))
+    if not a or not b or a == b:
+        return 0.0
+    sim = max(
+        Levenshtein.normalized_similarity(a, b),
+        Levenshtein.normalized_similarity(phonetic(a), phonetic(b)),
+    )
+    dissimilar = max(0.0, min(1.0, 2.0 * (1.0 - sim - 0.25)))
+    sure = max(0.0, min(1.0, (probability - 0.5) / 0.4))
+    conf = dissimilar * sure
+    heard_toks = text_tokens(heard)
+    if all(len(t) < 3 or t in FUNCTION_WORDS for t in heard_toks):
+        conf *= 0.5  # Whisper fills gaps it cannot hear with "a", "and", "the"
+    elif heard.lstrip().startswith("-"):
+        conf *= 0.5  # a piece of a word Whisper split ("3-year-old" -> "3", "-year", "-old")
+    return conf
+
+
+def _substituted(ctx: Context) -> list[NarrationIssue]:
+    out: list[NarrationIssue] = []
+    src_words = ctx.source.words
+    scored: dict[int, tuple[float, list[Word]]] = {}
+    exact: set[int] = set()
+    for wi, plist in sorted(ctx.word_pairs.items()):
+        if ctx.sentences[src_words[wi].sentence].status == "skipped":
+            continue
+        if all(p.sim >= 1.0 for p in plist):
+            exact.add(wi)
+            continue
+        hs = sorted({h for p in plist for h in range(p.h0, p.h1)})
+        heard_words = [ctx.words[i] for i in sorted({ctx.hyp_word[h] for h in hs})]
+        heard = " ".join(w.text for w in heard_words)
+        # a word amid words Whisper itself doubts is more likely misheard than misread
+        lo, hi = ctx.hyp_word[hs[0]], ctx.hyp_word[hs[-1]]
+        around = ctx.words[max(0, lo - 1) : hi + 2]
+        prob = min(
+            sum(w.probability for w in heard_words) / len(heard_words),
+            sum(w.probability for w in around) / len(around),
+        )
+        scored[wi] = (misread_confidence(src_words[wi].text, heard, prob), heard_words)
+    flagged: list[tuple[int, float, list[Word]]] = []
+    for wi, (conf, heard_words) in scored.items():
+        if conf < 0.25:
+            continue
+        # a misread is a clean word among clean words; mishearings come in clusters
+        sentence = src_words[wi].sentence
+        for wj in (wi - 1, wi + 1):
+            if 0 <= wj < len(src_words) and src_words[wj].sentence == sentence:
+                if wj not in exact and scored.get(wj, (0.0,))[0] < 0.25:
+                    conf *= 0.6
+        if conf >= 0.25:
+            flagged.append((wi, conf, heard_words))
+    k = 0
+    while k < len(flagged):
+        e = k + 1
+        while e < len(flagged) and flagged[e][0] == flagged[e - 1][0] + 1:
+            e += 1
+        group = flagged[k:e]
+        heard_words = list(dict.fromkeys(w for g in group for w in g[2]))
+        first = src_words[group[0][0]]
+        out.append(
+            NarrationIssue(
+                "substituted",
+                heard_words[0].start,
+                heard_words[-1].end,
+                first.sentence,
+                " ".join(src_words[g[0]].text for g in group),
+                " ".join(w.text for w in heard_words),
+                max(g[1] for g in group),
+            )
+        )
+        k = e
+    return out
+
+
+def _pauses(ctx: Context, first_h: int, last_h: int) -> list[NarrationIssue]:
+    out: list[NarrationIssue] = []
+    w0, w1 = ctx.hyp_word[first_h], ctx.hyp_word[last_h]
+    for k in range(w0, w1):
+        a, b = ctx.words[k], ctx.words[k + 1]
+        gap = b.start - a.end
+        if gap >= ctx.long_pause:
+            after = min(bisect_right(ctx.hyp_word, k), last_h)  # first token of word k + 1
+            out.append(
+                NarrationIssue(
+                    "long_pause",
+                    a.end,
+                    b.start,
+                    ctx.sentence_after(after),
+                    "",
+                    f"{gap:.1f} s of silence",
+                    0.9,
+                )
+            )
+    return out

@@ -1,0 +1,395 @@
+"""Article text (markdown, HTML or plain) -> headings, sentences and words with offsets.
+
+``SourceText.text`` is the *readable* text: one block (heading, paragraph, list item,
+verse line group) per paragraph, blocks separated by a blank line. Every offset in
+``SourceSentence`` and ``SourceWord`` points into it.
+
+What is dropped because nobody reads it aloud:
+
+- URLs (``http://``, ``https://``, ``www.``), also as link text; a link's own text stays.
+- Footnote markers: ``[1]``, ``[^note]``, ``^1``, HTML ``<sup>`` holding only digits or
+  brackets; markdown footnote / link definitions (``[^1]: ...``, ``[x]: url``).
+- Images (``![alt](src)``, ``<img>``), fenced and indented code blocks, ``<pre>``,
+  tables, raw HTML in markdown, and in HTML: ``script``, ``style``, ``head``, ``nav``,
+  ``noscript``, ``svg``, ``figure``/``figcaption``, ``table``, ``footer`` and footnote
+  sections (class ``footnotes``/``endnotes``, role ``doc-endnotes``).
+- Emphasis and inline markup characters; inline code keeps its text (it is read).
+- YAML/TOML front matter at the top of a markdown file (``---`` ... ``---``).
+
+Structure:
+
+- Markdown: ATX and setext headings; each paragraph, list item and blockquote paragraph
+  is a block.
+- HTML: ``h1``-``h6`` are headings; ``p``, ``li``, ``blockquote``, ``div``, ``br`` and
+  the like end a block.
+- Plain text: blocks are separated by blank lines. A single short line (<= 80 chars)
+  without closing punctuation, followed by another block, is a heading. A block of two
+  or more lines that are all <= 60 chars is verse (or a list): every line is its own
+  sentence, so each line gets its own times.
+
+Sentences end at ``.``, ``!``, ``?`` or ``…`` (with closing quotes/brackets) followed by
+space and a capital, digit or quote, unless the word before is an abbreviation such as
+"Dr." or "e.g." or a single initial. Each ``SourceWord.spoken`` holds the normalized
+tokens of :func:`audio_pipeline.textnorm.spoken_tokens`; words that are never spoken
+(a lone dash) are not words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from audio_pipeline.align.textnorm import NON_FINAL_ABBREVIATIONS, spoken_tokens
+from audio_pipeline.errors import SourceError
+from audio_pipeline.types import SourceSentence, SourceText, SourceWord
+
+Format = Literal["markdown", "html", "text"]
+_EXTENSIONS: dict[str, Format] = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".txt": "text",
+    ".text": "text",
+}
+
+_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+_FOOTNOTE = re.compile(r"\s*(?:\[\^[^\]\s]+\]|\[\d{1,3}\]|(?<=\S)\^\d{1,3}\b|\^\[[^\]]*\])")
+_SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_WORD = re.compile(r"[^\s—–]+")
+_LEAD = "\"'“‘([{*_<«"
+_TRAIL = "\"'”’)]}*_,;:!?>»…"
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: Literal["heading", "sentence", "lines"]
+    text: str
+    level: int = 0
+
+
+def parse_source(path: Path) -> SourceText:
+    """Read an article file; the format comes from the extension, else it is sniffed."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read article: {exc.strerror or exc}", path) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"article is not UTF-8 text (byte {exc.start})", path) from exc
+    if "\x00" in text:
+        raise SourceError("article looks like a binary file, not text", path)
+    fmt = _EXTENSIONS.get(path.suffix.lower()) or sniff_format(text)
+    source = parse_source_text(text, fmt)
+    if not source.words:
+        raise SourceError("article has no readable words", path)
+    return SourceText(text=source.text, sentences=source.sentences, words=source.words, path=path)
+
+
+def sniff_format(text: str) -> Format:
+    head = text.lstrip()[:2000].lower()
+    if head.startswith(("<!doctype html", "<html")) or re.search(r"<(p|h[1-6]|div|body)\b", head):
+        return "html"
+    if re.search(r"^#{1,6} \S|^\S.*\n(=+|-+)\s*$|\]\([^)]+\)", text[:5000], re.MULTILINE):
+        return "markdown"
+    return "text"
+
+
+def parse_source_text(text: str, fmt: str) -> SourceText:
+    """Parse article text given as a string; ``fmt`` is markdown/md, html or text/txt."""
+    fmt = {"md": "markdown", "txt": "text", "plain": "text", "htm": "html"}.get(fmt, fmt)
+    if fmt == "markdown":
+        blocks = _markdown_blocks(text)
+    elif fmt == "html":
+        blocks = _html_blocks(text)
+    elif fmt == "text":
+        blocks = _text_blocks(text)
+    else:
+        raise SourceError(f"unknown article format {fmt!r} (markdown, html or text)")
+    return _assemble(blocks)
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def _clean(text: str) -> str:
+    text = _URL.sub(" ", text)
+    text = _FOOTNOTE.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+_FRONT_MATTER = re.compile(
+    r"\A(?:---|\+\+\+)[ \t]*\n.*?\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S
+)
+
+
+def _markdown_blocks(text: str) -> list[_Block]:
+    text = _FRONT_MATTER.sub("", text.lstrip("\ufeff"), count=1)
+    md = MarkdownIt("commonmark").enable("table")
+    blocks: list[_Block] = []
+    skip_depth = 0
+    heading_level = 0
+    for tok in md.parse(text):
+        if tok.type in ("table_open",):
+            skip_depth += 1
+        elif tok.type in ("table_close",):
+            skip_depth -= 1
+        elif tok.type == "heading_open":
+            heading_level = int(tok.tag[1])
+        elif tok.type == "heading_close":
+            heading_level = 0
+        elif tok.type == "inline" and skip_depth == 0:
+            line = _clean(_inline_text(tok.children or []))
+            if not line or re.match(r"^\[\^?[^\]]+\]:", tok.content):
+                continue
+            if heading_level:
+                blocks.append(_Block("heading", line, heading_level))
+            else:
+                blocks.append(_Block("sentence", line))
+    return blocks
+
+
+def _inline_text(children: list[Token]) -> str:
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        # images (alt text), raw inline HTML and link targets are not read aloud
+    return "".join(parts)
+
+
+_NOTES_CLASSES = frozenset({"footnotes", "footnote", "footnotes-list", "endnotes"})
+
+
+def _is_notes(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    # Footnotes/endnotes (pandoc, markdown-it, DPUB roles) and page footers are not read
+    # aloud, as in the markdown path; left in, they show up as false "skipped" issues.
+    if tag == "footer":
+        return True
+    if tag in ("br", "hr", "img", "wbr", "input", "meta", "link", "source"):
+        return False  # void: no end tag would ever pop it off the skip stack
+    values = dict(attrs)
+    classes = set((values.get("class") or "").split())
+    return bool(classes & _NOTES_CLASSES) or values.get("role") in ("doc-endnotes", "doc-footnote")
+
+
+class _HTMLBlocks(HTMLParser):
+    SKIP = frozenset(
+        {
+            "script",
+            "style",
+            "head",
+            "nav",
+            "noscript",
+            "svg",
+            "pre",
+            "table",
+            "figure",
+            "figcaption",
+            "template",
+            "iframe",
+            "button",
+            "form",
+        }
+    )
+    BLOCK = frozenset(
+        {
+            "p",
+            "li",
+            "blockquote",
+            "div",
+            "section",
+            "article",
+            "br",
+            "dd",
+            "dt",
+            "ul",
+            "ol",
+            "main",
+            "header",
+            "aside",
+            "hr",
+            "body",
+            "tr",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[_Block] = []
+        self._buf: list[str] = []
+        self._skip: list[str] = []
+        self._heading = 0
+        self._sup: list[str] | None = None
+
+    def _flush(self) -> None:
+        line = _clean("".join(self._buf))
+        self._buf = []
+        if line:
+            self.blocks.append(
+                _Block("heading", line, self._heading)
+                if self._heading
+                else _Block("sentence", line)
+            )
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip:
+            if tag == self._skip[-1] or tag in self.SKIP:
+                self._skip.append(tag)
+            return
+        if tag in self.SKIP or _is_notes(tag, attrs):
+            self._skip.append(tag)
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._flush()
+            self._heading = int(tag[1])
+        elif tag in self.BLOCK:
+            self._flush()
+        elif tag == "sup":
+            self._sup = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip:
+            if tag == self._skip[-1]:
+                self._skip.pop()
+            return
+        if re.fullmatch(r"h[1-6]", tag):
+            self._flush()
+            self._heading = 0
+        elif tag in self.BLOCK:
+            self._flush()
+        elif tag == "sup" and self._sup is not None:
+            inner = "".join(self._sup)
+            self._sup = None
+            if not re.fullmatch(r"\s*[\[\(]?[\d,\s*†‡-]+[\]\)]?\s*", inner):
+                self._buf.append(inner)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        (self._sup if self._sup is not None else self._buf).append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def _html_blocks(text: str) -> list[_Block]:
+    parser = _HTMLBlocks()
+    parser.feed(text)
+    parser.close()
+    return parser.blocks
+
+
+def _text_blocks(text: str) -> list[_Block]:
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    blocks: list[_Block] = []
+    for i, para in enumerate(paragraphs):
+        lines = [ln.strip() for ln in para.strip().split("\n") if ln.strip()]
+        if (
+            len(lines) == 1
+            and len(lines[0]) <= 80
+            and i + 1 < len(paragraphs)
+            and not re.search(r"[.!?:;,…\"”']$", lines[0])
+        ):
+            blocks.append(_Block("heading", _clean(lines[0]), 1))
+        elif len(lines) >= 2 and all(len(ln) <= 60 for ln in lines):
+            blocks.append(_Block("lines", "\n".join(_clean(ln) for ln in lines)))
+        else:
+            blocks.append(_Block("sentence", _clean(" ".join(lines))))
+    return [b for b in blocks if b.text]
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start : m.start()].split()
+        raw = before[-1].rstrip(".") if before else ""
+        last = raw.lower()
+        # Initials ("J. R. R. Tolkien") are capitals; a lowercase letter ("less than y.")
+        # ends its sentence like any other word.
+        if m.group().startswith(".") and (
+            last in NON_FINAL_ABBREVIATIONS or (len(raw) == 1 and raw.isupper())
+        ):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text) and text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def _word_spans(text: str, offset: int) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for m in _WORD.finditer(text):
+        s, e = m.start(), m.end()
+        while s < e and text[s] in _LEAD:
+            s += 1
+        while e > s and text[e - 1] in _TRAIL:
+            e -= 1
+        word = text[s:e]
+        # a trailing period belongs to the word only for abbreviations ("Dr.", "e.g.")
+        if word.endswith(".") and spoken_tokens(word) == spoken_tokens(word.rstrip(".")):
+            e = s + len(word.rstrip("."))
+            word = text[s:e]
+        if word and spoken_tokens(word):
+            out.append((offset + s, offset + e, word))
+    return out
+
+
+def _assemble(blocks: list[_Block]) -> SourceText:
+    parts: list[str] = []
+    sentences: list[SourceSentence] = []
+    words: list[SourceWord] = []
+    pos = 0
+    for block in blocks:
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        parts.append(block.text)
+        if block.kind == "heading":
+            spans = [(0, len(block.text))]
+        elif block.kind == "lines":
+            spans, cursor = [], 0
+            for line in block.text.split("\n"):
+                spans.append((cursor, cursor + len(line)))
+                cursor += len(line) + 1
+        else:
+            spans = _sentence_spans(block.text)
+        for s, e in spans:
+            first = len(words)
+            for ws, we, word in _word_spans(block.text[s:e], pos + s):
+                words.append(SourceWord(word, ws, we, len(sentences), spoken_tokens(word)))
+            if len(words) == first:
+                continue  # nothing readable: not a sentence
+            sentences.append(
+                SourceSentence(
+                    index=len(sentences),
+                    kind="heading" if block.kind == "heading" else "sentence",
+                    text=block.text[s:e],
+                    start_char=pos + s,
+                    end_char=pos + e,
+                    first_word=first,
+                    last_word=len(words) - 1,
+                    heading_level=block.level if block.kind == "heading" else 0,
+                )
+            )
+        pos += len(block.text)
+    return SourceText(text="".join(parts), sentences=tuple(sentences), words=tuple(words))

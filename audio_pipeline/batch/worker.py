@@ -1,0 +1,126 @@
+"""The worker side of a batch: one episode in, its EpisodeSummary out, never an exception.
+
+A worker process keeps one transcriber per model for its whole life, so the model is
+loaded once per worker, not per episode; local pool workers (``local``) and Dask workers
+(``cluster``) run the same ``execute_episode``. Everything an episode needs besides
+itself arrives as arguments (``WorkerSpec``); the only process-wide state is that
+model cache, which is what makes a worker worth keeping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from audio_pipeline.batch.events import BatchEvent, EpisodeStarted, EventCallback, StageStarted
+from audio_pipeline.cache import TranscriptCache
+from audio_pipeline.metadata.config import PodcastConfig
+from audio_pipeline.pipeline import failed_result, make_transcriber, process_episode, result_summary
+from audio_pipeline.transcribe.protocol import Transcriber
+from audio_pipeline.types import Audio, Episode, EpisodeResult, EpisodeSummary, Transcript
+
+StageCallback = Callable[[str, str], None]  # (slug, stage), as pipeline.process_episode
+# A per-episode function: the pipeline by default; tests inject others (pure logic, kill hooks).
+EpisodeFn = Callable[[Episode, PodcastConfig, Path, StageCallback], EpisodeResult]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker needs besides the episode; picklable, sent once per worker."""
+
+    use_cache: bool = True
+    cache_dir: Path | None = None  # None: the worker's default_cache_dir()
+    allow_download: bool = False
+    torch_threads: int | None = None
+    episode_fn: EpisodeFn | None = None  # None: pipeline.process_episode
+
+
+# This process's loaded models, by (model, allow_download): loading takes seconds.
+_TRANSCRIBERS: dict[tuple[str, bool], Transcriber] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class SerializedTranscriber:
+    """A transcriber whose transcribe() runs one call at a time.
+
+    Whisper installs its decoding caches on the model itself, so two threads of one
+    worker (a Dask worker with --nthreads > 1) must not transcribe at once; the other
+    stages still overlap.
+    """
+
+    def __init__(self, inner: Transcriber):
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self._inner.model_name
+
+    @property
+    def language(self) -> str | None:
+        return self._inner.language
+
+    @property
+    def beam_size(self) -> int | None:
+        return self._inner.beam_size
+
+    @property
+    def inner(self) -> Transcriber:
+        return self._inner
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        with self._lock:
+            return self._inner.transcribe(audio)
+
+
+def worker_transcriber(config: PodcastConfig, spec: WorkerSpec) -> Transcriber:
+    """This process's transcriber for config.model, created on first use and kept."""
+    key = (str(config.model), spec.allow_download)
+    with _LOAD_LOCK:
+        if key not in _TRANSCRIBERS:
+            if spec.torch_threads:
+                import torch
+
+                torch.set_num_threads(spec.torch_threads)
+            _TRANSCRIBERS[key] = SerializedTranscriber(
+                make_transcriber(config, allow_download=spec.allow_download))
+        return _TRANSCRIBERS[key]
+
+
+def execute_episode(episode: Episode, config: PodcastConfig, out_dir: Path, spec: WorkerSpec,
+                    emit: EventCallback) -> EpisodeSummary:
+    """Run one episode and return its report row; any exception becomes a failed row."""
+    began = time.perf_counter()
+    emit_quietly(emit, EpisodeStarted(slug=episode.slug, pid=os.getpid(),
+                                  host=socket.gethostname()))
+
+    def on_stage(slug: str, stage: str) -> None:
+        emit_quietly(emit, StageStarted(slug=slug, stage=stage))
+
+    result: EpisodeResult
+    try:
+        if spec.episode_fn is not None:
+            result = spec.episode_fn(episode, config, out_dir, on_stage)
+        else:
+            cache = TranscriptCache(spec.cache_dir) if spec.use_cache else None
+            result = process_episode(episode, config, out_dir,
+                                     transcriber=worker_transcriber(config, spec),
+                                     cache=cache, on_stage=on_stage)
+    except Exception as exc:  # noqa: BLE001 - a bug in one episode must not stop the batch
+        result = failed_result(episode, exc, time.perf_counter() - began)
+    summary = result_summary(result)
+    return dataclasses.replace(summary, wall_seconds=round(time.perf_counter() - began, 3))
+
+
+def emit_quietly(emit: EventCallback, event: BatchEvent) -> None:
+    """Progress is best effort: a lost event must never fail an episode."""
+    try:
+        emit(event)
+    except Exception:  # noqa: BLE001
+        pass

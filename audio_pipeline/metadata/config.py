@@ -1,0 +1,228 @@
+"""Podcast-level configuration: a TOML file of ``PodcastConfig`` keys and its validation.
+
+Precedence: command-line flags (``with_overrides``) > the config file > built-in defaults.
+The file is flat TOML with the keys of ``PodcastConfig`` (a single ``[podcast]`` table
+holding them is accepted too, so a manifest's ``[podcast]`` table can be copied verbatim).
+Relative paths (``cover``) are relative to the file. Every problem names the file and
+the key; syntax errors carry tomllib's line and column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from audio_pipeline.errors import ConfigError
+from audio_pipeline.media.ffmpeg import MP3_BITRATES, MP3_SAMPLE_RATES
+
+CONFIG_ENV = "AUDIO_PIPELINE_CONFIG"
+# The defaults ship inside the package (the repository's config/podcast.toml is a copy to
+# edit), so an installed wheel finds them as well as a checkout does.
+PACKAGED_CONFIG = Path(
+    str(resources.files("audio_pipeline.metadata").joinpath("defaults", "podcast.toml"))
+)
+
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # "en", "en-GB", "pt-BR"
+_PRESET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class PodcastConfig:
+    podcast: str = ""
+    publisher: str = ""
+    narrator: str = ""
+    production_company: str = ""
+    language: str = "en"
+    website: str = ""  # footer "Learn more on the ... website"
+    loudness_preset: str = "podcast"
+    target_lufs: float | None = None  # overrides the preset when set
+    true_peak: float | None = None
+    bitrate_kbps: int = 128
+    sample_rate: int = 44100
+    channels: int | None = None  # None: mono narration stays mono, otherwise stereo
+    model: str = "tiny.en"
+    long_pause: float = 5.0
+    id3_version: int = 4  # 4 or 3
+    cover: Path | None = None
+    path: Path | None = None  # the file it came from
+
+
+# key -> the kind of value it takes; ``path`` is not settable from a file.
+_KINDS: dict[str, str] = {
+    "podcast": "str",
+    "publisher": "str",
+    "narrator": "str",
+    "production_company": "str",
+    "language": "str",
+    "website": "str",
+    "loudness_preset": "str",
+    "target_lufs": "float?",
+    "true_peak": "float?",
+    "bitrate_kbps": "int",
+    "sample_rate": "int",
+    "channels": "int?",
+    "model": "str",
+    "long_pause": "float",
+    "id3_version": "int",
+    "cover": "path?",
+}
+CONFIG_KEYS = tuple(_KINDS)
+
+_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path"}
+
+
+def default_config_path() -> Path | None:
+    """``$AUDIO_PIPELINE_CONFIG`` if set, else the defaults shipped in the package."""
+    env = os.environ.get(CONFIG_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return PACKAGED_CONFIG if PACKAGED_CONFIG.is_file() else None
+
+
+def load_config(path: Path | None = None) -> PodcastConfig:
+    """Read a config file (None: ``default_config_path()``, or built-in defaults if none)."""
+    if path is None:
+        path = default_config_path()
+        if path is None:
+            return PodcastConfig()
+    path = Path(path)
+    data = read_toml(path, ConfigError)
+    if len(data) == 1 and isinstance(data.get("podcast"), dict):
+        data = data["podcast"]
+    values, problems = parse_config_table(data, path.parent)
+    cfg = PodcastConfig(**values, path=path)
+    problems += [f"{key}: {msg}" for key, msg in config_problems(cfg)]
+    if problems:
+        raise ConfigError("; ".join(problems), path)
+    return cfg
+
+
+def with_overrides(cfg: PodcastConfig, **overrides: Any) -> PodcastConfig:
+    """Apply command-line values over ``cfg``; None means 'flag not given'."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(given) - set(_KINDS))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", cfg.path)
+    if "cover" in given:
+        given["cover"] = Path(given["cover"])
+    # These values come from the command line, not from cfg.path: naming the config file
+    # would send the user to edit a file that is fine.
+    problems = [f"{k}: {m}" for k, v in given.items() for m in [_type_problem(k, v)] if m]
+    if problems:
+        raise ConfigError("; ".join(problems) + " (given on the command line)")
+    new = dataclasses.replace(cfg, **{k: _coerce(k, v) for k, v in given.items()})
+    problems = [f"{key}: {msg}" for key, msg in config_problems(new) if key in given]
+    if problems:
+        raise ConfigError("; ".join(problems) + " (given on the command line)")
+    return new
+
+
+# --------------------------------------------------------------------------- helpers shared
+# with manifest.py
+
+
+def read_toml(path: Path, error: type[ConfigError] | Any) -> dict[str, Any]:
+    """Parse a TOML file; unreadable or malformed files raise ``error`` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("file not found", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read: {exc}", path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line L, column C)".
+        raise error(f"TOML syntax error: {exc}", path) from None
+
+
+def parse_config_table(
+    data: dict[str, Any], base_dir: Path | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Check keys and types of a config table; return the converted values and problems."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in data.items():
+        if key not in _KINDS:
+            problems.append(f"{key}: unknown key{did_you_mean(key, CONFIG_KEYS)}")
+            continue
+        problem = _type_problem(key, value)
+        if problem:
+            problems.append(f"{key}: {problem}")
+            continue
+        value = _coerce(key, value)
+        if key == "cover" and base_dir is not None and not value.is_absolute():
+            value = base_dir / value
+        values[key] = value
+    return values, problems
+
+
+def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
+    """Range checks on a well-typed config: (key, message) pairs."""
+    out: list[tuple[str, str]] = []
+    if not LANGUAGE_RE.match(cfg.language):
+        out.append(("language", f"{cfg.language!r} is not a language code like 'en' or 'en-GB'"))
+    if not _PRESET_RE.match(cfg.loudness_preset):
+        out.append(("loudness_preset", f"{cfg.loudness_preset!r} is not a preset name"))
+    if cfg.target_lufs is not None and not -70.0 <= cfg.target_lufs <= -5.0:
+        out.append(("target_lufs", f"{cfg.target_lufs} is outside -70..-5 LUFS"))
+    if cfg.true_peak is not None and not -20.0 <= cfg.true_peak <= 0.0:
+        out.append(("true_peak", f"{cfg.true_peak} is outside -20..0 dBTP"))
+    if cfg.bitrate_kbps not in MP3_BITRATES:
+        out.append(("bitrate_kbps", f"{cfg.bitrate_kbps} is not an MP3 bitrate {MP3_BITRATES}"))
+    if cfg.sample_rate not in MP3_SAMPLE_RATES:
+        out.append(("sample_rate", f"{cfg.sample_rate} is not an MP3 sample rate"))
+    if cfg.channels not in (None, 1, 2):
+        out.append(("channels", f"{cfg.channels} must be 1 or 2 (omit it to keep the input's)"))
+    if not 0.0 < cfg.long_pause <= 600.0:
+        out.append(("long_pause", f"{cfg.long_pause} must be between 0 and 600 seconds"))
+    if cfg.id3_version not in (3, 4):
+        out.append(("id3_version", f"{cfg.id3_version} must be 3 or 4"))
+    if not cfg.model.strip():
+        out.append(("model", "must not be empty"))
+    return out
+
+
+def did_you_mean(key: str, known: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    kind = _KINDS[key]
+    base = kind.rstrip("?")
+    ok: bool
+    # bool is an int subclass in Python but never a sensible number here.
+    if isinstance(value, bool):
+        ok = False
+    elif base == "str":
+        ok = isinstance(value, str)
+    elif base == "float":
+        ok = isinstance(value, int | float)
+    elif base == "int":
+        ok = isinstance(value, int)
+    else:  # path
+        ok = isinstance(value, str | Path) and str(value).strip() != ""
+    if ok:
+        return None
+    return f"must be {_KIND_NAMES[base]}, got {type(value).__name__} {value!r}"
+
+
+def _coerce(key: str, value: Any) -> Any:
+    base = _KINDS[key].rstrip("?")
+    if base == "float":
+        return float(value)
+    if base == "path":
+        return Path(value).expanduser()
+    if base == "str":
+        return value.strip()
+    return value
+
