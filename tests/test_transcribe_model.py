@@ -152,7 +152,7 @@ def test_second_resolve_uses_the_cache(transcriber: WhisperTranscriber, model_ca
     again = resolve_model(DEFAULT_MODEL)
     assert not again.converted and again.checkpoint == first.checkpoint
     assert again.checkpoint.stat().st_mtime_ns == mtime
-    assert [p.name for p in model_cache.glob("*.pt")] == [first.checkpoint.name]
+    assert [p.name for p in (model_cache / "models").glob("*.pt")] == [first.checkpoint.name]
 
 
 def test_export_loads_in_plain_whisper(model_cache: Path, tmp_path: Path) -> None:
