@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from audio_pipeline import fsutil
+from audio_pipeline.align.verify import SpanScorer, TimedScorer
 from audio_pipeline.cache import TranscriptCache, file_digest, transcript_key
 from audio_pipeline.errors import ManifestError, PipelineError
 from audio_pipeline.metadata.config import PodcastConfig
@@ -161,7 +162,11 @@ def process_episode(
         alignment = None
         if episode.source is not None:
             with run.stage("align"):
-                alignment = _align(episode, transcript, config, audio.duration)
+                scorer = _span_scorer(transcriber, audio)
+                alignment = _align(episode, transcript, config, audio, scorer)
+                if scorer is not None:
+                    # the model's checks, inside "align": their share of transcription
+                    run.seconds["verify"] = round(scorer.seconds, 3)
         del audio
         mp3 = staging / f"{episode.slug}.mp3"
         with run.stage("loudness"):
@@ -219,9 +224,11 @@ def process_episode(
 
 
 def _align(
-    episode: Episode, transcript: Transcript, config: PodcastConfig, duration: float
+    episode: Episode, transcript: Transcript, config: PodcastConfig, audio: Audio,
+    scorer: SpanScorer | None = None,
 ) -> Alignment:
     from audio_pipeline.align.aligner import align
+    from audio_pipeline.align.onsets import SpeechOnsets
     from audio_pipeline.align.source import parse_source
 
     assert episode.source is not None
@@ -231,8 +238,19 @@ def _align(
         source,
         summary=episode.meta.summary,
         long_pause=config.long_pause,
-        audio_duration=duration,
+        audio_duration=audio.duration,
+        onsets=SpeechOnsets(audio.samples, audio.sample_rate),
+        scorer=scorer,
     )
+
+
+def _span_scorer(transcriber: Transcriber, audio: Audio) -> TimedScorer | None:
+    """The transcribing model as a scorer of this recording, when the engine offers one."""
+    from audio_pipeline.align.verify import TimedScorer
+
+    make = getattr(transcriber, "span_scorer", None)
+    inner = make(audio) if callable(make) else None
+    return TimedScorer(inner) if inner is not None else None
 
 
 def _published_segments(transcript: Transcript, alignment: Alignment | None) -> list[Segment]:

@@ -189,6 +189,9 @@ class NarrationIssue:
     expected: str
     heard: str
     confidence: float
+    # the model's evidence (align.verify): per-token log-likelihood of the heard text
+    # over the article's for this window; None when not checked against the audio
+    llr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -211,45 +214,17 @@ class Alignment:
 
     def to_json(self) -> dict[str, Any]:
         """The `<slug>.alignment.json` document: exactly the documented keys."""
+        def timed(item: Any) -> dict[str, Any]:
+            return {**asdict(item), "start": _r(item.start), "end": _r(item.end)}
+
         return {
             "coverage": round(self.coverage, 4),
             "match": self.match,
-            "sentences": [
-                {
-                    "index": s.index,
-                    "kind": s.kind,
-                    "text": s.text,
-                    "start": _r(s.start),
-                    "end": _r(s.end),
-                    "status": s.status,
-                }
-                for s in self.sentences
-            ],
-            "words": [
-                {"text": w.text, "start": _r(w.start), "end": _r(w.end), "heard": w.heard}
-                for w in self.words
-            ],
-            "issues": [
-                {
-                    "type": i.type,
-                    "start": _r(i.start),
-                    "end": _r(i.end),
-                    "sentence": i.sentence,
-                    "expected": i.expected,
-                    "heard": i.heard,
-                    "confidence": round(i.confidence, 3),
-                }
-                for i in self.issues
-            ],
-            "summary": {
-                "found": self.summary.found,
-                "start": _r(self.summary.start),
-                "end": _r(self.summary.end),
-                "score": round(self.summary.score, 3),
-            },
-            "chapters": [
-                {"title": c.title, "start": _r(c.start), "end": _r(c.end)} for c in self.chapters
-            ],
+            "sentences": [timed(s) for s in self.sentences],
+            "words": [timed(w) for w in self.words],
+            "issues": [{**timed(i), "confidence": round(i.confidence, 3)} for i in self.issues],
+            "summary": {**timed(self.summary), "score": round(self.summary.score, 3)},
+            "chapters": [timed(c) for c in self.chapters],
         }
 
 

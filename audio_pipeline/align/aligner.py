@@ -18,20 +18,25 @@ then read back at word and sentence level:
 - Whisper stretches a word over a silence before it (its start drifts early) or after
   it; a word far longer than its letters allow is cut back to a typical length on the
   side that touches the pause, so pauses and sentence starts stay where they are. A
-  word after a pause starts ``ONSET_LEAD`` earlier: Whisper's onsets lag the voice.
+  word after a pause starts at the speech onset the audio shows there (``onsets``), or
+  ``ONSET_LEAD`` earlier when no audio is given: Whisper's onsets lag the voice.
 - ``coverage`` is the share of source words heard inside read/partial sentences;
   ``match`` is "mismatch" under 25 %, "partial" under 80 %, else "ok".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.issues import detect_issues
+from audio_pipeline.align.phrases import merge_substitutions
 from audio_pipeline.align.retakes import find_retakes
 from audio_pipeline.align.textnorm import text_tokens
 from audio_pipeline.align.tokenalign import Pair, align_tokens
+from audio_pipeline.align.verify import SpanScorer, verify_issues
 from audio_pipeline.types import (
     Alignment,
     ChapterMark,
@@ -49,6 +54,8 @@ __all__ = ["align"]
 
 READ_SHARE = 0.75
 ONSET_LEAD = 0.1  # s; measured on espeak and human test narrations (tiny.en)
+# (start, earliest) -> the speech onset there, or None: see onsets.SpeechOnsets
+OnsetFinder = Callable[[float, float], float | None]
 SKIP_SHARE = 0.3
 
 
@@ -59,14 +66,20 @@ def align(
     summary: str = "",
     long_pause: float = 5.0,
     audio_duration: float | None = None,
+    onsets: OnsetFinder | None = None,
+    scorer: SpanScorer | None = None,
 ) -> Alignment:
     """Align Whisper's words to the article; everything in the result is derived here.
 
     ``summary`` is looked for in the speech (often read as the opening); ``long_pause``
     is the silence (s) worth a ``long_pause`` issue; ``audio_duration`` ends the last
-    chapter (defaults to the transcript's duration).
+    chapter (defaults to the transcript's duration). ``onsets`` (e.g. ``SpeechOnsets``
+    over the recording) gives the speech onset near a time; without it a word after a
+    pause starts ``ONSET_LEAD`` before Whisper's time. ``scorer`` (the transcribing
+    model, see ``verify``) checks every candidate issue against the audio; without it
+    the confidences come from the text features alone.
     """
-    words = _sanitize_times(transcript)
+    words = _sanitize_times(transcript, onsets)
     duration = audio_duration or transcript.duration or (words[-1].end if words else 0.0)
     ctx = _tokenize(words, source, long_pause, duration)
     ctx.pairs = _drop_weak_edges(_drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp)))
@@ -76,7 +89,9 @@ def align(
     timed_words, statuses = _time_words(ctx)
     sentences = _time_sentences(ctx, timed_words, statuses)
     ctx.timed_words, ctx.sentences = timed_words, sentences
-    issues = detect_issues(ctx)
+    issues = merge_substitutions(ctx, detect_issues(ctx))
+    if scorer is not None:
+        issues = verify_issues(ctx.words, issues, duration, scorer, _article_words(ctx))
 
     n_words = len(source.words)
     heard = sum(
@@ -97,10 +112,20 @@ def align(
     )
 
 
+def _article_words(ctx: Context) -> list[Word]:
+    """The article's words as aligned (read sentences, timed), in time order: what the
+    narrator should have said around any moment."""
+    out = [Word(w.text, tw.start, tw.end)
+           for w, tw in zip(ctx.source.words, ctx.timed_words, strict=True)
+           if tw.start is not None and tw.end is not None
+           and ctx.sentences[w.sentence].status != "skipped"]
+    return sorted(out, key=lambda w: w.start)
+
+
 # --------------------------------------------------------------------------- preparation
 
 
-def _sanitize_times(transcript: Transcript) -> list[Word]:
+def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None) -> list[Word]:
     out: list[Word] = []
     for seg in transcript.segments:
         for k, w in enumerate(seg.words):
@@ -115,8 +140,10 @@ def _sanitize_times(transcript: Transcript) -> list[Word]:
                     start = end - typical  # the pause before it (the usual drift)
             prev_end = out[-1].end if out else 0.0
             if not out or start - prev_end >= 0.15:
-                # Whisper's attention-based onsets lag real speech onsets after a pause
-                start = max(prev_end, start - ONSET_LEAD)
+                # Whisper's attention-based onsets lag real speech onsets after a pause:
+                # the audio's own rising edge, else a typical lead
+                found = onsets(start, prev_end) if onsets is not None else None
+                start = found if found is not None else max(prev_end, start - ONSET_LEAD)
             if out and start < out[-1].start:
                 start = out[-1].start
             out.append(Word(w.text.strip(), start, max(end, start), w.probability))

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audio_pipeline.batch.events import BatchEvent, EpisodeStarted, EventCallback, StageStarted
 from audio_pipeline.cache import TranscriptCache
@@ -77,6 +78,17 @@ class SerializedTranscriber:
     def transcribe(self, audio: Audio) -> Transcript:
         with self._lock:
             return self._inner.transcribe(audio)
+
+    def span_scorer(self, audio: Audio) -> Any:
+        """The inner engine's scorer, sharing this transcriber's lock (one model)."""
+        make = getattr(self._inner, "span_scorer", None)
+        if not callable(make):
+            return None
+        with self._lock:
+            scorer = make(audio)
+        if hasattr(scorer, "lock"):
+            scorer.lock = self._lock
+        return scorer
 
 
 def worker_transcriber(config: PodcastConfig, spec: WorkerSpec) -> Transcriber:

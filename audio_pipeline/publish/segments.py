@@ -1,8 +1,15 @@
-"""Timed source text as transcript segments, for the subtitle and transcript writers."""
+"""Timed source text as transcript segments, for the subtitle and transcript writers.
+
+Captions must say what was said: the article's spelling where the narrator read the
+article, the spoken words where a verified issue says otherwise (a substitution shows
+what was heard, an ad-lib inside a sentence is shown where it was said), and nothing
+for text that was skipped.
+"""
 
 from __future__ import annotations
 
-from audio_pipeline.types import Alignment, Segment, Transcript, Word
+from audio_pipeline.align.verdict import to_fix
+from audio_pipeline.types import Alignment, NarrationIssue, Segment, Transcript, Word
 
 
 def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[Segment]:
@@ -16,16 +23,21 @@ def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[
             continue
         spans.append((s.start, s.end))
     bounds = _sentence_word_bounds(alignment)
+    fixes = to_fix(alignment)
+    spoken = [i for i in fixes if i.type in ("substituted", "inserted")]
     for s, (lo, hi) in zip(alignment.sentences, bounds, strict=True):
         if s.status == "skipped" or s.start is None or s.end is None:
             continue
-        shown = _with_punctuation(s.text, [w.text for w in alignment.words[lo:hi]])
+        punctuated = _with_punctuation(s.text, [w.text for w in alignment.words[lo:hi]])
         ws = tuple(
             Word(text, float(w.start), float(w.end or w.start), 1.0 if w.heard else 0.5)
-            for w, text in zip(alignment.words[lo:hi], shown, strict=True)
+            for w, text in zip(alignment.words[lo:hi], punctuated, strict=True)
             if w.start is not None
         )
-        items.append((s.start, s.end, s.text, ws))
+        shown = _as_spoken(ws, s.start, s.end, spoken, transcript.words) if spoken else ws
+        # the article's sentence as written, unless the narrator said something else
+        text = s.text if shown == ws else " ".join(w.text for w in shown)
+        items.append((s.start, s.end, text, shown))
     spans.sort()
     run: list[Word] = []
 
@@ -46,6 +58,30 @@ def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[
     flush()
     items.sort(key=lambda it: (it[0], it[1]))
     return [Segment(k, a, b, text, ws) for k, (a, b, text, ws) in enumerate(items)]
+
+
+def _as_spoken(ws: tuple[Word, ...], start: float, end: float, issues: list[NarrationIssue],
+               heard: tuple[Word, ...]) -> tuple[Word, ...]:
+    """The sentence's words with each verified substitution replaced by the words heard
+    and each verified ad-lib inside it put where it was said."""
+    out = list(ws)
+    for issue in issues:
+        if not (start - 0.05 <= issue.start and issue.end <= end + 0.05):
+            continue
+        said = [Word(w.text.strip(), w.start, w.end, w.probability) for w in heard
+                if w.start >= issue.start - 1e-3 and w.end <= issue.end + 1e-3]
+        if not said:
+            continue
+        if issue.type == "substituted":
+            inside = [k for k, w in enumerate(out)
+                      if w.start >= issue.start - 0.05 and w.end <= issue.end + 0.05]
+            if not inside:
+                continue
+            out[inside[0]: inside[-1] + 1] = said
+        else:
+            at = next((k for k, w in enumerate(out) if w.start >= issue.start), len(out))
+            out[at:at] = said
+    return tuple(out)
 
 
 def _with_punctuation(sentence: str, words: list[str]) -> list[str]:

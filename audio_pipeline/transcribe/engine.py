@@ -9,11 +9,17 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
 from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 WHISPER_RATE = 16_000
+# Silence appended before transcribing: a recording that ends right on its last word
+# leaves that word at the very edge of Whisper's last window, where it is dropped or
+# smeared; with room after it the word is heard and timed. Times are clipped back to the
+# recording's length.
+TAIL_PAD = 1.0  # s
 
 
 def to_whisper_input(audio: Audio) -> np.ndarray:
@@ -148,39 +154,53 @@ class WhisperTranscriber:
             options["beam_size"] = self.beam_size
         return options
 
+    def span_scorer(self, audio: Audio) -> SpanScorer:
+        """This model as a scorer of ``audio`` (align.verify): for checking issues."""
+        from audio_pipeline.transcribe.scoring import WhisperSpanScorer
+
+        model = self.load()
+        language = self.language if model.is_multilingual and self.language else "en"
+        return WhisperSpanScorer(model, to_whisper_input(audio), language)
+
     def transcribe(self, audio: Audio) -> Transcript:
         model = self.load()
         array = to_whisper_input(audio)
         if array.size == 0:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
+        padded = np.concatenate([array, np.zeros(int(TAIL_PAD * WHISPER_RATE), np.float32)])
         try:
             _warm_numba()
             if self.threads is not None:
                 _set_threads(self.threads)
-            result = model.transcribe(array, **self._options(model))
+            result = model.transcribe(padded, **self._options(model))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return _to_transcript(result, self.model_name, audio.duration)
 
 
 def _to_transcript(result: dict[str, Any], model: str, duration: float) -> Transcript:
-    segments = []
-    for index, seg in enumerate(result.get("segments", ())):
+    def clip(t: Any) -> float:  # the padding is not the recording's
+        return min(float(t), duration) if duration > 0 else float(t)
+
+    segments: list[Segment] = []
+    for seg in result.get("segments", ()):
         words = tuple(
             Word(
                 text=str(w["word"]).strip(),
-                start=float(w["start"]),
-                end=float(w["end"]),
+                start=clip(w["start"]),
+                end=clip(w["end"]),
                 probability=float(w.get("probability", 1.0)),
             )
             for w in seg.get("words", ())
-            if str(w["word"]).strip()
+            if str(w["word"]).strip() and (duration <= 0 or float(w["start"]) < duration)
         )
+        if not words and seg.get("words") and duration > 0 and float(seg["start"]) >= duration:
+            continue  # a segment Whisper placed in the padding alone: not in the recording
         segments.append(
             Segment(
-                id=index,
-                start=float(seg["start"]),
-                end=float(seg["end"]),
+                id=len(segments),
+                start=clip(seg["start"]),
+                end=clip(seg["end"]),
                 text=str(seg["text"]).strip(),
                 words=words,
             )
