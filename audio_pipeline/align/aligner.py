@@ -54,8 +54,8 @@ __all__ = ["align"]
 
 READ_SHARE = 0.75
 ONSET_LEAD = 0.1  # s; measured on espeak and human test narrations (tiny.en)
-# (start, earliest) -> the speech onset there, or None: see onsets.SpeechOnsets
-OnsetFinder = Callable[[float, float], float | None]
+# (start, earliest[, min_quiet]) -> the speech onset there, or None: onsets.SpeechOnsets
+OnsetFinder = Callable[..., float | None]
 SKIP_SHARE = 0.3
 
 
@@ -88,6 +88,8 @@ def align(
 
     timed_words, statuses = _time_words(ctx)
     sentences = _time_sentences(ctx, timed_words, statuses)
+    if onsets is not None:
+        _sentence_onsets(ctx, timed_words, sentences, onsets)
     ctx.timed_words, ctx.sentences = timed_words, sentences
     issues = merge_substitutions(ctx, detect_issues(ctx))
     if scorer is not None:
@@ -110,6 +112,27 @@ def align(
         summary=_locate_summary(summary, ctx),
         chapters=tuple(_chapters(sentences, ctx, duration)) if match != "mismatch" else (),
     )
+
+
+SENTENCE_PAUSE = 0.15  # s of quiet before a sentence start the audio must show to move it
+
+
+def _sentence_onsets(ctx: Context, words: list[TimedWord], sentences: list[TimedSentence],
+                     onsets: OnsetFinder) -> None:
+    """Each read sentence starts at the speech onset after the pause before it, even
+    where Whisper stretched the words on either side over that pause (then no gap shows
+    in its times, and the word-level pass in _sanitize_times leaves them)."""
+    prev_start = 0.0
+    for k, s in enumerate(sentences):
+        if s.status == "skipped" or s.start is None or s.end is None:
+            continue
+        found = onsets(s.start, prev_start + 0.05, SENTENCE_PAUSE)
+        first = ctx.source.sentences[s.index].first_word
+        if found is not None and found < s.end and words[first].start is not None:
+            sentences[k] = TimedSentence(s.index, s.kind, s.text, found, s.end, s.status)
+            w = words[first]
+            words[first] = TimedWord(w.text, found, max(found, w.end or found), w.heard)
+        prev_start = sentences[k].start or prev_start
 
 
 def _article_words(ctx: Context) -> list[Word]:

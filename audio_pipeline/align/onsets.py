@@ -17,6 +17,8 @@ WINDOW = 0.020  # s of audio in each frame
 MIN_SILENCE = 0.06  # s of quiet before an edge for it to count as an onset
 SEARCH_BEFORE = 0.6  # s before Whisper's start to look for the edge
 SEARCH_AFTER = 0.35  # s after it
+PAUSE_CAP = 0.4  # s: a longer quiet before an edge counts as no more of a pause
+NEARNESS = 0.5  # s of quiet that 1 s of distance from Whisper's time is worth
 
 
 class SpeechOnsets:
@@ -44,9 +46,11 @@ class SpeechOnsets:
         self.samples, self.rate = x, rate
         self.usable = bool(n) and loud - floor >= 15.0  # else: no clear pauses to find
 
-    def __call__(self, start: float, earliest: float = 0.0) -> float | None:
-        """The speech onset nearest ``start`` (not before ``earliest``), or None when the
-        audio shows no quiet-then-speech edge there (keep Whisper's time)."""
+    def __call__(self, start: float, earliest: float = 0.0,
+                 min_quiet: float = MIN_SILENCE) -> float | None:
+        """The speech onset nearest ``start`` (not before ``earliest``) after at least
+        ``min_quiet`` s of quiet, or None when the audio shows no such edge there (keep
+        Whisper's time)."""
         if not self.usable:
             return None
         lo = max(0, int((max(earliest, start - SEARCH_BEFORE)) / FRAME))
@@ -54,8 +58,8 @@ class SpeechOnsets:
         if hi - lo < 2:
             return None
         loud = self.db[lo:hi] >= self.threshold
-        need = max(1, int(round(MIN_SILENCE / FRAME)))
-        edges = []
+        need = max(1, int(round(min_quiet / FRAME)))
+        edges: list[tuple[int, int]] = []  # (frame, quiet frames before it)
         quiet = 0
         # frames before the window count towards the silence that precedes an edge
         for k in range(max(0, lo - need), lo):
@@ -63,13 +67,19 @@ class SpeechOnsets:
         for k, is_loud in enumerate(loud):
             if is_loud:
                 if quiet >= need:
-                    edges.append(lo + k)
+                    edges.append((lo + k, quiet))
                 quiet = 0
             else:
                 quiet += 1
         if not edges:
             return None
-        best = min(edges, key=lambda f: abs(f * FRAME - start))
+        # A sentence starts after a pause, a stop consonant after a closure of 50-150 ms:
+        # the edge after the longest quiet wins, nearness to Whisper's time breaks ties.
+        def score(edge: tuple[int, int]) -> float:
+            frame, quiet_frames = edge
+            return min(quiet_frames * FRAME, PAUSE_CAP) - NEARNESS * abs(frame * FRAME - start)
+
+        best = max(edges, key=score)[0]
         return self._first_sample(best)
 
     def _first_sample(self, frame: int) -> float:

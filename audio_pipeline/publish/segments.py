@@ -24,7 +24,8 @@ def timed_source_segments(alignment: Alignment, transcript: Transcript) -> list[
         spans.append((s.start, s.end))
     bounds = _sentence_word_bounds(alignment)
     fixes = to_fix(alignment)
-    spoken = [i for i in fixes if i.type in ("substituted", "inserted")]
+    # only what the audio confirmed: an unverified finding may be Whisper's mishearing
+    spoken = [i for i in fixes if i.type in ("substituted", "inserted") and i.llr is not None]
     for s, (lo, hi) in zip(alignment.sentences, bounds, strict=True):
         if s.status == "skipped" or s.start is None or s.end is None:
             continue
