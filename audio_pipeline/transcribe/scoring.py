@@ -253,7 +253,8 @@ class WhisperSpanScorer:
             a, h = score_candidates(self.model, self.samples, window.start, window.end,
                                     [article, heard], language=self.language, context=0.0)
             llr = heard_vs_article_llr(a, h, head=head)
-            if acoustic:
+            # at or below 0 the audio gives no evidence either way: skip the second pass
+            if acoustic and llr > 0.0:
                 a0, h0 = score_candidates(self.model, self.samples, window.start, window.end,
                                           [article, heard], language=self.language,
                                           context=0.0, silent=True)
