@@ -87,8 +87,8 @@ def test_dask_worker_killed_mid_episode_is_retried_elsewhere(tmp_path: Path, sch
     killed_pid = int((tmp_path / "victim.killed").read_text())
     # The attempt that finished ran in another process than the one killed. (The killed
     # worker's own progress events may be lost with it: they are best effort.)
-    victim = next(d for d in report.episodes if d["slug"] == "victim")
-    finished_pid = int(victim["warnings"][0].split()[1])
+    victim = next(d for d in report.episodes if d.slug == "victim")
+    finished_pid = int(victim.warnings[0].split()[1])
     assert finished_pid != killed_pid
     assert (tmp_path / "victim.attempts").read_text() == "1"  # only the retry got that far
     for slug in ("victim", "bystander", "third"):
