@@ -79,11 +79,11 @@ def stage_fraction(stage: str) -> float:
 
 
 def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Transcriber:
+    from audio_pipeline.episode_language import is_auto
     from audio_pipeline.transcribe.engine import WhisperTranscriber  # loads torch lazily
 
-    return WhisperTranscriber(
-        config.model, language=config.language or None, allow_download=allow_download
-    )
+    language = None if is_auto(config.language) else config.language
+    return WhisperTranscriber(config.model, language=language, allow_download=allow_download)
 
 
 def episode_fingerprint(
@@ -155,7 +155,12 @@ def process_episode(
             # itself, so no full-rate copy of a long recording is ever held.
             audio = decode_speech(recording)
         with run.stage("transcribe"):
-            transcriber = transcriber or make_transcriber(config)
+            from audio_pipeline.episode_language import choose_language
+
+            chosen = choose_language(episode, audio, transcriber or make_transcriber(config))
+            run.warnings.extend(chosen.notices)
+            episode = replace(episode, meta=replace(episode.meta, language=chosen.check))
+            transcriber = chosen.transcriber
             transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
             if cached:
                 run.warnings.append("transcript reused from cache")
@@ -232,7 +237,7 @@ def _align(
     from audio_pipeline.align.source import parse_source
 
     assert episode.source is not None
-    source = parse_source(episode.source)
+    source = parse_source(episode.source, episode.meta.language)
     return align(
         transcript,
         source,
@@ -347,6 +352,7 @@ def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> Epi
         stage_seconds=dict(result.stage_seconds),
         coverage=round(alignment.coverage, 4) if alignment else None,
         match=alignment.match if alignment else None,
+        language=result.episode.meta.language if result.status == "ok" else None,
         issues=issues,
         to_fix=len(to_fix(alignment)) if alignment else 0,
         loudness=LoudnessSummary.of(result.loudness) if result.loudness else None,

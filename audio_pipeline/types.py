@@ -147,6 +147,7 @@ class SourceText:
     sentences: tuple[SourceSentence, ...]
     words: tuple[SourceWord, ...]
     path: Path | None = None
+    language: str = "en"  # ISO code the words were tokenized in (align.textnorm)
 
     @property
     def headings(self) -> tuple[SourceSentence, ...]:
@@ -330,6 +331,7 @@ class EpisodeSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     coverage: float | None = None
     match: MatchVerdict | None = None
+    language: str | None = None  # the episode's language as decided (episode_language)
     issues: dict[str, int] = field(default_factory=dict)  # every issue found, by type
     to_fix: int = 0  # issues on the pickup list
     loudness: LoudnessSummary | None = None

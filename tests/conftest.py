@@ -20,13 +20,12 @@ def samples_dir() -> Path:
     return SAMPLES
 
 
-def synthesize(text: str, dest: Path, speed: int = 160) -> Path:
-    """Speech from espeak-ng as a WAV file (22.05 kHz mono)."""
+def synthesize(text: str, dest: Path, speed: int = 160, voice: str | None = None) -> Path:
+    """Speech from espeak-ng as a WAV file (22.05 kHz mono); ``voice`` e.g. "fr"."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
-    subprocess.run(
-        ["espeak-ng", "-s", str(speed), "-w", str(dest), text], check=True, capture_output=True
-    )
+    args = ["espeak-ng", "-s", str(speed), "-w", str(dest)] + (["-v", voice] if voice else [])
+    subprocess.run([*args, "--", text], check=True, capture_output=True)
     return dest
 
 

@@ -21,7 +21,7 @@ LAYERS = {
     "metadata": 2,  # reads media's MP3 constants for config checks
     "loudness": 3, "transcribe": 3, "align": 3,
     "publish": 4,
-    "pipeline": 5,
+    "pipeline": 5, "episode_language": 5,
     "batch": 6,
     "cli": 7,
 }

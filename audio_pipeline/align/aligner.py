@@ -32,7 +32,7 @@ import numpy as np
 
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.issues import detect_issues
-from audio_pipeline.align.phrases import merge_substitutions
+from audio_pipeline.align.phrases import merge_garbles, merge_substitutions
 from audio_pipeline.align.retakes import find_retakes
 from audio_pipeline.align.textnorm import text_tokens
 from audio_pipeline.align.tokenalign import Pair, align_tokens
@@ -82,7 +82,7 @@ def align(
     words = _sanitize_times(transcript, onsets)
     duration = audio_duration or transcript.duration or (words[-1].end if words else 0.0)
     ctx = _tokenize(words, source, long_pause, duration)
-    ctx.pairs = _drop_weak_edges(_drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp)))
+    ctx.pairs = _drop_weak_edges(_drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp, ctx.language)))
     ctx.pairs, ctx.retakes = find_retakes(ctx)
     ctx.index_pairs()
 
@@ -91,7 +91,7 @@ def align(
     if onsets is not None:
         _sentence_onsets(ctx, timed_words, sentences, onsets)
     ctx.timed_words, ctx.sentences = timed_words, sentences
-    issues = merge_substitutions(ctx, detect_issues(ctx))
+    issues = merge_garbles(merge_substitutions(ctx, detect_issues(ctx)))
     if scorer is not None:
         issues = verify_issues(ctx.words, issues, duration, scorer, _article_words(ctx))
 
@@ -180,7 +180,7 @@ def _tokenize(words: list[Word], source: SourceText, long_pause: float, duration
             ctx.src.append(tok)
             ctx.src_word.append(wi)
     for wi, w in enumerate(words):
-        toks = text_tokens(w.text)
+        toks = text_tokens(w.text, source.language)
         total = sum(len(t) for t in toks) or 1
         t0 = w.start
         for tok in toks:
@@ -340,7 +340,7 @@ def _time_sentences(
 
 
 def _locate_summary(summary: str, ctx: Context) -> SummaryLocation:
-    toks = text_tokens(summary)
+    toks = text_tokens(summary, ctx.language)
     if not toks or not ctx.hyp:
         return SummaryLocation(found=False)
     vocab = {t for t in toks if len(t) >= 3} or set(toks)
@@ -349,7 +349,7 @@ def _locate_summary(summary: str, ctx: Context) -> SummaryLocation:
     sums = np.convolve(hits, np.ones(width), mode="valid")
     j0 = int(np.argmax(sums))
     lo, hi = max(0, j0 - width // 2), min(len(ctx.hyp), j0 + width + width // 2)
-    pairs = [p for p in align_tokens(toks, ctx.hyp[lo:hi]) if p.sim >= 0.6]
+    pairs = [p for p in align_tokens(toks, ctx.hyp[lo:hi], ctx.language) if p.sim >= 0.6]
     if not pairs:
         return SummaryLocation(found=False)
     score = min(1.0, sum(p.sim * (p.s1 - p.s0) for p in pairs) / len(toks))

@@ -37,6 +37,11 @@ class Context:
     timed_words: list[TimedWord] = field(default_factory=list)
     sentences: list[TimedSentence] = field(default_factory=list)
 
+    @property
+    def language(self) -> str:
+        """The article's language: how both sides were tokenized and are compared."""
+        return self.source.language
+
     def index_pairs(self) -> None:
         self.word_pairs = {}
         self.h_pair = [-1] * len(self.hyp)

@@ -35,14 +35,10 @@ from bisect import bisect_right
 from rapidfuzz.distance import Levenshtein
 
 from audio_pipeline.align.context import Context
+from audio_pipeline.align.language import profile
 from audio_pipeline.align.textnorm import phonetic, text_tokens
 from audio_pipeline.types import NarrationIssue, Word
 
-FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at for by with as is are was were be it its this that"
-    " he she we they i you her his him them our their there then than so if not no".split()
-)
-FILLERS = frozenset({"um", "uh", "er", "erm", "ah", "hmm", "mm", "oh"})
 # A heading alone not heard: for this feed a heading is read aloud and becomes a chapter,
 # so leaving it out is a defect; but Whisper often drops a short heading that was read.
 # Unverified it stays a note; verified against the audio (align.verify) it is to fix.
@@ -140,7 +136,7 @@ def _replacements(
         heard = [ctx.words[i] for i in heard_ids]
         expected = " ".join(ctx.source.words[w].text for w in src_words)
         prob = sum(w.probability for w in heard) / len(heard)
-        conf = misread_confidence(expected, " ".join(w.text for w in heard), prob)
+        conf = misread_confidence(expected, " ".join(w.text for w in heard), prob, ctx.language)
         if conf >= 0.25:
             issues.append(
                 NarrationIssue(
@@ -168,7 +164,11 @@ def _inserted(ctx: Context, first_h: int, last_h: int, cut: list[bool]) -> list[
             e += 1
         _, ws = _words_text(ctx, h, e)
         ws = _trim_garbled_edges(ctx, ws, ctx.h_pair[h - 1] if h else -1, ctx.h_pair[e])
-        ws = [w for w in ws if text_tokens(w.text) and not set(text_tokens(w.text)) <= FILLERS]
+        fillers = profile(ctx.language).fillers
+        ws = [
+            w for w in ws
+            if (toks := text_tokens(w.text, ctx.language)) and not set(toks) <= fillers
+        ]
         if len(ws) >= 2:
             prob = sum(w.probability for w in ws) / len(ws)
             conf = 0.85 if len(ws) >= 3 else 0.5 if prob >= 0.6 else 0.3
@@ -267,21 +267,24 @@ def _skipped(ctx: Context, garbled_words: set[int]) -> list[NarrationIssue]:
     return out
 
 
-def misread_confidence(expected: str, heard: str, probability: float) -> float:
+def misread_confidence(
+    expected: str, heard: str, probability: float, language: str = "en"
+) -> float:
     """How sure we are the narrator said ``heard`` instead of ``expected``, in [0, 1]."""
-    a = "".join(text_tokens(expected))
-    b = "".join(text_tokens(heard))
+    a = "".join(text_tokens(expected, language))
+    b = "".join(text_tokens(heard, language))
     if not a or not b or a == b:
         return 0.0
     sim = max(
         Levenshtein.normalized_similarity(a, b),
-        Levenshtein.normalized_similarity(phonetic(a), phonetic(b)),
+        Levenshtein.normalized_similarity(phonetic(a, language), phonetic(b, language)),
     )
     dissimilar = max(0.0, min(1.0, 2.0 * (1.0 - sim - 0.25)))
     sure = max(0.0, min(1.0, (probability - 0.5) / 0.4))
     conf = dissimilar * sure
-    heard_toks = text_tokens(heard)
-    if all(len(t) < 3 or t in FUNCTION_WORDS for t in heard_toks):
+    heard_toks = text_tokens(heard, language)
+    function_words = profile(language).function_words
+    if all(len(t) < 3 or t in function_words for t in heard_toks):
         conf *= 0.5  # Whisper fills gaps it cannot hear with "a", "and", "the"
     elif heard.lstrip().startswith("-"):
         conf *= 0.5  # a piece of a word Whisper split ("3-year-old" -> "3", "-year", "-old")
@@ -309,7 +312,9 @@ def _substituted(ctx: Context) -> list[NarrationIssue]:
             sum(w.probability for w in heard_words) / len(heard_words),
             sum(w.probability for w in around) / len(around),
         )
-        scored[wi] = (misread_confidence(src_words[wi].text, heard, prob), heard_words)
+        scored[wi] = (
+            misread_confidence(src_words[wi].text, heard, prob, ctx.language), heard_words
+        )
     flagged: list[tuple[int, float, list[Word]]] = []
     for wi, (conf, heard_words) in scored.items():
         if conf < 0.25:

@@ -6,6 +6,13 @@ them ("of"). Reported word by word, the producer gets two half-issues, neither w
 whole phrase to re-record, and the verifier scores each fragment against the wrong
 text. This pass joins substitutions of one sentence that lie close together into one
 ``substituted`` issue holding both phrases, up to ``MAX_WORDS`` words a side.
+
+A garbled passage looks like two issues too: article words nobody heard (a skip) right
+next to heard words the article lacks (an insertion), where Whisper wrote something else
+for what was read. That is the same question as a substitution (did the audio say the
+article's words or these?), so ``merge_garbles`` makes one ``substituted`` issue of a
+skip and an insertion that touch, up to ``MAX_GARBLE_WORDS`` a side, and the verifier
+scores the article's words against the heard ones instead of against silence.
 """
 
 from __future__ import annotations
@@ -16,6 +23,31 @@ from audio_pipeline.types import NarrationIssue
 MAX_WORDS = 6  # per side: beyond that it is a rewritten sentence, reported in pieces
 MAX_GAP = 1.0  # s between two substitutions of one phrase
 MAX_BETWEEN = 2  # matched article words allowed between them
+MAX_GARBLE_WORDS = 12  # per side; a longer skip next to a few words stays a skip
+TOUCH = 0.5  # s: a skip and an insertion this close are one passage
+
+
+def merge_garbles(issues: list[NarrationIssue]) -> list[NarrationIssue]:
+    """A skip and an insertion that touch, as one substitution (see the module doc)."""
+    skips = [i for i in issues if i.type == "skipped" and i.expected
+             and len(i.expected.split()) <= MAX_GARBLE_WORDS]
+    consumed: set[int] = set()  # id() of the issues merged away
+    merged: list[NarrationIssue] = []
+    for issue in issues:
+        if issue.type != "inserted" or len(issue.heard.split()) > MAX_GARBLE_WORDS:
+            continue
+        near = [s for s in skips if id(s) not in consumed
+                and s.start - TOUCH <= issue.end and issue.start <= s.end + TOUCH]
+        if not near:
+            continue
+        skip = min(near, key=lambda s: abs(s.start - issue.start))
+        consumed.update((id(skip), id(issue)))
+        merged.append(NarrationIssue(
+            "substituted", min(skip.start, issue.start), max(skip.end, issue.end),
+            skip.sentence, skip.expected, issue.heard, max(skip.confidence, issue.confidence)))
+    out = [i for i in issues if id(i) not in consumed] + merged
+    out.sort(key=lambda i: (i.start, i.end))
+    return out
 
 
 def merge_substitutions(ctx: Context, issues: list[NarrationIssue]) -> list[NarrationIssue]:

@@ -21,17 +21,17 @@ from audio_pipeline.align.tokenalign import Pair, similarity
 _MATCH = 0.7
 
 
-def _greedy(hyp: list[str], src: list[str]) -> list[tuple[int, int]]:
+def _greedy(hyp: list[str], src: list[str], language: str = "en") -> list[tuple[int, int]]:
     """Walk both sequences from their start while they read the same words."""
     out: list[tuple[int, int]] = []
     i = j = misses = 0
     while i < len(hyp) and j < len(src) and misses <= 2:
-        if similarity(hyp[i], src[j]) >= _MATCH:
+        if similarity(hyp[i], src[j], language) >= _MATCH:
             out.append((i, j))
             i, j = i + 1, j + 1
-        elif i + 1 < len(hyp) and similarity(hyp[i + 1], src[j]) >= _MATCH:
+        elif i + 1 < len(hyp) and similarity(hyp[i + 1], src[j], language) >= _MATCH:
             i, misses = i + 1, misses + 1
-        elif j + 1 < len(src) and similarity(hyp[i], src[j + 1]) >= _MATCH:
+        elif j + 1 < len(src) and similarity(hyp[i], src[j + 1], language) >= _MATCH:
             j, misses = j + 1, misses + 1
         else:
             break
@@ -57,7 +57,7 @@ def find_retakes(ctx: Context) -> tuple[list[Pair], list[Retake]]:
             # later reading, cut from the earlier one
             p_end = pairs[k].s1
             lo = max(0, p_end - (b - a) - 5)
-            back = _greedy(ctx.hyp[a:b][::-1], ctx.src[lo:p_end][::-1])
+            back = _greedy(ctx.hyp[a:b][::-1], ctx.src[lo:p_end][::-1], ctx.language)
             convincing = _convincing(back, ctx.hyp[a:b][::-1])
             # too short to call a retake, but the text read right on into what follows:
             # that reading is the real one ("The river is lovely. The river of ...")
@@ -70,7 +70,9 @@ def find_retakes(ctx: Context) -> tuple[list[Pair], list[Retake]]:
                             p_end - js,
                             b - 1 - ih,
                             b - ih,
-                            similarity(ctx.src[p_end - 1 - js], ctx.hyp[b - 1 - ih]),
+                            similarity(
+                                ctx.src[p_end - 1 - js], ctx.hyp[b - 1 - ih], ctx.language
+                            ),
                         )
                         for ih, js in back
                     ),
@@ -89,9 +91,9 @@ def find_retakes(ctx: Context) -> tuple[list[Pair], list[Retake]]:
             q = pairs[k + 1].s0
             window = ctx.src[q : q + (b - a) + 5]
             for o in range(b - a - 1):
-                if similarity(ctx.hyp[a + o], ctx.src[q]) < _MATCH:
+                if similarity(ctx.hyp[a + o], ctx.src[q], ctx.language) < _MATCH:
                     continue
-                got = _greedy(ctx.hyp[a + o : b], window)
+                got = _greedy(ctx.hyp[a + o : b], window, ctx.language)
                 if _convincing(got, ctx.hyp[a + o : b]) and len(got) >= 0.5 * (got[-1][0] + 1):
                     retakes.append(Retake(a + o, b, q, len(got)))
                     break

@@ -13,8 +13,7 @@ What is dropped because nobody reads it aloud:
   tables, raw HTML in markdown, and in HTML: ``script``, ``style``, ``head``, ``nav``,
   ``noscript``, ``svg``, ``figure``/``figcaption``, ``table``, ``footer`` and footnote
   sections (class ``footnotes``/``endnotes``, role ``doc-endnotes``).
-- Emphasis and inline markup characters; inline code keeps its text (it is read).
-- YAML/TOML front matter at the top of a markdown file (``---`` ... ``---``).
+- Emphasis and inline markup; inline code keeps its text; front matter (``---``).
 
 Structure:
 
@@ -27,17 +26,16 @@ Structure:
   or more lines that are all <= 60 chars is verse (or a list): every line is its own
   sentence, so each line gets its own times.
 
-Sentences end at ``.``, ``!``, ``?`` or ``…`` (with closing quotes/brackets) followed by
-space and a capital, digit or quote, unless the word before is an abbreviation such as
-"Dr." or "e.g." or a single initial. Each ``SourceWord.spoken`` holds the normalized
-tokens of :func:`audio_pipeline.textnorm.spoken_tokens`; words that are never spoken
-(a lone dash) are not words.
+Sentences end at ``.``, ``!``, ``?`` or ``…`` (closing quotes allowed) before a capital or
+digit of any script, unless the word before is an abbreviation ("Dr.") or an initial.
+``SourceWord.spoken`` holds the tokens of ``textnorm.spoken_tokens`` in the article's
+language; words that are never spoken (a lone dash) are not words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
@@ -45,7 +43,8 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from audio_pipeline.align.textnorm import NON_FINAL_ABBREVIATIONS, spoken_tokens
+from audio_pipeline.align.sentences import sentence_spans, word_spans
+from audio_pipeline.align.textnorm import spoken_tokens
 from audio_pipeline.errors import SourceError
 from audio_pipeline.types import SourceSentence, SourceText, SourceWord
 
@@ -63,10 +62,6 @@ _EXTENSIONS: dict[str, Format] = {
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"\s*(?:\[\^[^\]\s]+\]|\[\d{1,3}\]|(?<=\S)\^\d{1,3}\b|\^\[[^\]]*\])")
 _SPACE = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
-_WORD = re.compile(r"[^\s—–]+")
-_LEAD = "\"'“‘([{*_<«"
-_TRAIL = "\"'”’)]}*_,;:!?>»…"
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,7 @@ class _Block:
     level: int = 0
 
 
-def parse_source(path: Path) -> SourceText:
+def parse_source(path: Path, language: str = "en") -> SourceText:
     """Read an article file; the format comes from the extension, else it is sniffed."""
     path = Path(path)
     try:
@@ -90,10 +85,10 @@ def parse_source(path: Path) -> SourceText:
     if "\x00" in text:
         raise SourceError("article looks like a binary file, not text", path)
     fmt = _EXTENSIONS.get(path.suffix.lower()) or sniff_format(text)
-    source = parse_source_text(text, fmt)
+    source = parse_source_text(text, fmt, language)
     if not source.words:
         raise SourceError("article has no readable words", path)
-    return SourceText(text=source.text, sentences=source.sentences, words=source.words, path=path)
+    return replace(source, path=path)
 
 
 def sniff_format(text: str) -> Format:
@@ -105,8 +100,9 @@ def sniff_format(text: str) -> Format:
     return "text"
 
 
-def parse_source_text(text: str, fmt: str) -> SourceText:
-    """Parse article text given as a string; ``fmt`` is markdown/md, html or text/txt."""
+def parse_source_text(text: str, fmt: str, language: str = "en") -> SourceText:
+    """Parse article text given as a string; ``fmt`` is markdown/md, html or text/txt;
+    ``language`` (an ISO code) is how its words are spoken (align.textnorm)."""
     fmt = {"md": "markdown", "txt": "text", "plain": "text", "htm": "html"}.get(fmt, fmt)
     if fmt == "markdown":
         blocks = _markdown_blocks(text)
@@ -116,7 +112,7 @@ def parse_source_text(text: str, fmt: str) -> SourceText:
         blocks = _text_blocks(text)
     else:
         raise SourceError(f"unknown article format {fmt!r} (markdown, html or text)")
-    return _assemble(blocks)
+    return _assemble(blocks, language)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -314,47 +310,7 @@ def _text_blocks(text: str) -> list[_Block]:
 # --------------------------------------------------------------------------- assembly
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        before = text[start : m.start()].split()
-        raw = before[-1].rstrip(".") if before else ""
-        last = raw.lower()
-        # Initials ("J. R. R. Tolkien") are capitals; a lowercase letter ("less than y.")
-        # ends its sentence like any other word.
-        if m.group().startswith(".") and (
-            last in NON_FINAL_ABBREVIATIONS or (len(raw) == 1 and raw.isupper())
-        ):
-            continue
-        spans.append((start, m.end()))
-        start = m.end()
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if start < len(text) and text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
-
-
-def _word_spans(text: str, offset: int) -> list[tuple[int, int, str]]:
-    out: list[tuple[int, int, str]] = []
-    for m in _WORD.finditer(text):
-        s, e = m.start(), m.end()
-        while s < e and text[s] in _LEAD:
-            s += 1
-        while e > s and text[e - 1] in _TRAIL:
-            e -= 1
-        word = text[s:e]
-        # a trailing period belongs to the word only for abbreviations ("Dr.", "e.g.")
-        if word.endswith(".") and spoken_tokens(word) == spoken_tokens(word.rstrip(".")):
-            e = s + len(word.rstrip("."))
-            word = text[s:e]
-        if word and spoken_tokens(word):
-            out.append((offset + s, offset + e, word))
-    return out
-
-
-def _assemble(blocks: list[_Block]) -> SourceText:
+def _assemble(blocks: list[_Block], language: str) -> SourceText:
     parts: list[str] = []
     sentences: list[SourceSentence] = []
     words: list[SourceWord] = []
@@ -372,11 +328,12 @@ def _assemble(blocks: list[_Block]) -> SourceText:
                 spans.append((cursor, cursor + len(line)))
                 cursor += len(line) + 1
         else:
-            spans = _sentence_spans(block.text)
+            spans = sentence_spans(block.text)
         for s, e in spans:
             first = len(words)
-            for ws, we, word in _word_spans(block.text[s:e], pos + s):
-                words.append(SourceWord(word, ws, we, len(sentences), spoken_tokens(word)))
+            for ws, we, word in word_spans(block.text[s:e], pos + s, language):
+                spoken = spoken_tokens(word, language)
+                words.append(SourceWord(word, ws, we, len(sentences), spoken))
             if len(words) == first:
                 continue  # nothing readable: not a sentence
             sentences.append(
@@ -392,4 +349,6 @@ def _assemble(blocks: list[_Block]) -> SourceText:
                 )
             )
         pos += len(block.text)
-    return SourceText(text="".join(parts), sentences=tuple(sentences), words=tuple(words))
+    return SourceText(
+        text="".join(parts), sentences=tuple(sentences), words=tuple(words), language=language
+    )

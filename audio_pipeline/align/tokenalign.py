@@ -44,20 +44,21 @@ class Pair:
     sim: float
 
 
-def similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str, language: str = "en") -> float:
     if a == b:
         return 1.0
     lev = Levenshtein.normalized_similarity(a, b)
-    return max(lev, 0.9 * Levenshtein.normalized_similarity(phonetic(a), phonetic(b)))
+    pa, pb = phonetic(a, language), phonetic(b, language)
+    return max(lev, 0.9 * Levenshtein.normalized_similarity(pa, pb))
 
 
-def _sim_matrix(a: list[str], b: list[str]) -> np.ndarray:
+def _sim_matrix(a: list[str], b: list[str], language: str = "en") -> np.ndarray:
     if not a or not b:
         return np.zeros((len(a), len(b)))
     lev = cdist(a, b, scorer=Levenshtein.normalized_similarity, workers=1)
     ph = cdist(
-        [phonetic(x) for x in a],
-        [phonetic(y) for y in b],
+        [phonetic(x, language) for x in a],
+        [phonetic(y, language) for y in b],
         scorer=Levenshtein.normalized_similarity,
         workers=1,
     )
@@ -69,14 +70,14 @@ def _pair_score(sim: float) -> float:
     return 2.5 * sim - 1.5
 
 
-def align_tokens(src: list[str], hyp: list[str]) -> list[Pair]:
+def align_tokens(src: list[str], hyp: list[str], language: str = "en") -> list[Pair]:
     """Pairs in increasing order on both sides; unpaired tokens are gaps."""
     ids: dict[str, int] = {}
     s_ids = [ids.setdefault(t, len(ids)) for t in src]
     h_ids = [ids.setdefault(t, len(ids)) for t in hyp]
     long_token = [len(t) >= 4 for t in sorted(ids, key=ids.__getitem__)]
     out: list[Pair] = []
-    _solve(src, hyp, s_ids, h_ids, long_token, 0, len(src), 0, len(hyp), 0, out)
+    _solve(src, hyp, s_ids, h_ids, long_token, 0, len(src), 0, len(hyp), 0, out, language)
     return out
 
 
@@ -104,6 +105,7 @@ def _solve(
     h_hi: int,
     level: int,
     out: list[Pair],
+    language: str = "en",
 ) -> None:
     m, n = s_hi - s_lo, h_hi - h_lo
     if m == 0 or n == 0:
@@ -111,18 +113,18 @@ def _solve(
     if m * n <= 400 or level >= len(_LEVELS):
         if m * n <= MAX_DP_CELLS:
             region = _Region(free_lead=h_lo == 0, free_trail=h_hi == len(hyp))
-            out.extend(_gotoh(src, hyp, s_lo, s_hi, h_lo, h_hi, region))
+            out.extend(_gotoh(src, hyp, s_lo, s_hi, h_lo, h_hi, region, language))
         return
     chain = _anchor_chain(s_ids, h_ids, long_token, s_lo, s_hi, h_lo, h_hi, _LEVELS[level])
     if not chain:
-        _solve(src, hyp, s_ids, h_ids, long_token, s_lo, s_hi, h_lo, h_hi, level + 1, out)
+        _solve(src, hyp, s_ids, h_ids, long_token, s_lo, s_hi, h_lo, h_hi, level + 1, out, language)
         return
     si, hi = s_lo, h_lo
     for i, j in chain:
-        _solve(src, hyp, s_ids, h_ids, long_token, si, i, hi, j, level + 1, out)
+        _solve(src, hyp, s_ids, h_ids, long_token, si, i, hi, j, level + 1, out, language)
         out.append(Pair(i, i + 1, j, j + 1, 1.0))
         si, hi = i + 1, j + 1
-    _solve(src, hyp, s_ids, h_ids, long_token, si, s_hi, hi, h_hi, level + 1, out)
+    _solve(src, hyp, s_ids, h_ids, long_token, si, s_hi, hi, h_hi, level + 1, out, language)
 
 
 def _unique_ngrams(
@@ -192,13 +194,16 @@ def _gotoh(
     h_lo: int,
     h_hi: int,
     region: _Region = _Region(False, False),
+    language: str = "en",
 ) -> list[Pair]:
     a, b = src[s_lo:s_hi], hyp[h_lo:h_hi]
     m, n = len(a), len(b)
-    sim = _sim_matrix(a, b).tolist()
+    sim = _sim_matrix(a, b, language).tolist()
     # merges: one source token heard as two (a[i] vs b[j]+b[j+1]) and the reverse
-    sim12 = _sim_matrix(a, [b[j] + b[j + 1] for j in range(n - 1)]).tolist() if n > 1 else []
-    sim21 = _sim_matrix([a[i] + a[i + 1] for i in range(m - 1)], b).tolist() if m > 1 else []
+    b2 = [b[j] + b[j + 1] for j in range(n - 1)]
+    a2 = [a[i] + a[i + 1] for i in range(m - 1)]
+    sim12 = _sim_matrix(a, b2, language).tolist() if n > 1 else []
+    sim21 = _sim_matrix(a2, b, language).tolist() if m > 1 else []
     w = n + 1
     M = [_NEG] * ((m + 1) * w)  # ends with a pair
     D = [_NEG] * ((m + 1) * w)  # ends with an unread source token

@@ -55,9 +55,10 @@ class SerializedTranscriber:
     stages still overlap.
     """
 
-    def __init__(self, inner: Transcriber):
+    def __init__(self, inner: Transcriber, lock: threading.Lock | None = None):
         self._inner = inner
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
+        self._twins: dict[str, SerializedTranscriber] = {}
 
     @property
     def model_name(self) -> str:
@@ -72,12 +73,38 @@ class SerializedTranscriber:
         return self._inner.beam_size
 
     @property
+    def multilingual(self) -> bool:
+        return bool(getattr(self._inner, "multilingual", False))
+
+    @property
     def inner(self) -> Transcriber:
         return self._inner
 
     def transcribe(self, audio: Audio) -> Transcript:
         with self._lock:
             return self._inner.transcribe(audio)
+
+    def for_language(self, language: str) -> Transcriber:
+        """The inner engine set to ``language``, behind this same lock: a twin shares the
+        loaded model, and one lock keeps any model of this worker to one caller."""
+        make = getattr(self._inner, "for_language", None)
+        if not callable(make):
+            return self
+        if language not in self._twins:
+            with self._lock:
+                twin = make(language)
+            if twin is self._inner:
+                return self
+            self._twins[language] = SerializedTranscriber(twin, self._lock)
+        return self._twins[language]
+
+    def detect_language(self, audio: Audio) -> tuple[str, float] | None:
+        detect = getattr(self._inner, "detect_language", None)
+        if not callable(detect):
+            return None
+        with self._lock:
+            result = detect(audio)
+        return result  # type: ignore[no-any-return]
 
     def span_scorer(self, audio: Audio) -> Any:
         """The inner engine's scorer, sharing this transcriber's lock (one model)."""

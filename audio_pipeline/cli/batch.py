@@ -41,6 +41,8 @@ from audio_pipeline.types import EpisodeSummary
               "$DASK_SCHEDULER_ADDRESS; unset: local worker processes).")
 @click.option("--model", default=None, help="Whisper model (default: config, else tiny.en).")
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@click.option("--language", default=None, help="Language of episodes that name none "
+              "(a code, or auto: detected; default: config).")
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; only failures and the exit code.")
 @click.option("--log-json", is_flag=True, help="Progress as JSON lines on stderr "
@@ -49,7 +51,7 @@ from audio_pipeline.types import EpisodeSummary
 @handle_errors
 def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry_run: bool,
           only: tuple[str, ...], scheduler: str | None, model: str | None,
-          allow_download: bool, no_cache: bool, quiet: bool, log_json: bool,
+          allow_download: bool, language: str | None, no_cache: bool, quiet: bool, log_json: bool,
           config_path: Path | None) -> None:
     """Process every episode of MANIFEST: validate all first, then run them in parallel.
 
@@ -64,7 +66,7 @@ def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry
     try:
         config = load_config(config_path)
         manifest = load_manifest(manifest_path, config, check_files=True, strict=False,
-                                 overrides={"model": model})
+                                 overrides={"model": model, "language": language})
         select(manifest.episodes, only, dropped_slugs(manifest))
     except (ConfigError, ManifestError, BatchError) as exc:
         echo_err(f"error: {exc.one_line()}")

@@ -46,6 +46,12 @@ from audio_pipeline.cli.common import (
 )
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
 @click.option(
+    "--language",
+    default=None,
+    help="Language code (en, fr, pt-BR, ...) or auto: from the article, confirmed by the "
+    "audio (default: config).",
+)
+@click.option(
     "--preset", default=None, help="Loudness preset (podcast, podcast-mono, ebu-r128, streaming)."
 )
 @click.option("--target", type=float, default=None, help="Integrated loudness target, LUFS.")
@@ -60,6 +66,7 @@ def process(
     config_path: Path | None,
     model: str | None,
     allow_download: bool,
+    language: str | None,
     preset: str | None,
     target: float | None,
     true_peak: float | None,
@@ -76,6 +83,7 @@ def process(
     config = with_overrides(
         load_config(config_path),
         model=model,
+        language=language,
         loudness_preset=preset,
         target_lufs=target,
         true_peak=true_peak,

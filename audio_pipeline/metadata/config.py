@@ -40,7 +40,7 @@ class PodcastConfig:
     publisher: str = ""
     narrator: str = ""
     production_company: str = ""
-    language: str = "en"
+    language: str = "auto"  # "auto": from the article, confirmed by the audio
     website: str = ""  # footer "Learn more on the ... website"
     loudness_preset: str = "podcast"
     target_lufs: float | None = None  # overrides the preset when set
@@ -168,8 +168,9 @@ def parse_config_table(
 def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
     """Range checks on a well-typed config: (key, message) pairs."""
     out: list[tuple[str, str]] = []
-    if not LANGUAGE_RE.match(cfg.language):
-        out.append(("language", f"{cfg.language!r} is not a language code like 'en' or 'en-GB'"))
+    if cfg.language != "auto" and not LANGUAGE_RE.match(cfg.language):
+        out.append(("language", f"{cfg.language!r} is not a language code like 'en' or 'en-GB' "
+                    "(or 'auto')"))
     if not _PRESET_RE.match(cfg.loudness_preset):
         out.append(("loudness_preset", f"{cfg.loudness_preset!r} is not a preset name"))
     if cfg.target_lufs is not None and not -70.0 <= cfg.target_lufs <= -5.0:

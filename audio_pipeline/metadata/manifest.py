@@ -282,7 +282,7 @@ def _episode_from_table(
             found.append(("cover", problem))
 
     if isinstance(meta.get("language"), str) and meta["language"]:
-        if not LANGUAGE_RE.match(meta["language"]):
+        if meta["language"] != "auto" and not LANGUAGE_RE.match(meta["language"]):
             found.append(("language", f"{meta['language']!r} is not a code like 'en'"))
 
     slug = table.get("slug")

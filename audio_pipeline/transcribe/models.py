@@ -125,6 +125,7 @@ def _base() -> Ct2Source | None:
 
 _BUNDLED: dict[str, Callable[[], Ct2Source | None]] = {"tiny.en": _tiny_en, "base": _base}
 _EXTRA_FOR = {"base": "base"}  # bundled name -> the pip extra that installs it
+MULTILINGUAL_FALLBACK = "base"  # used for other languages when the chosen model is English-only
 
 
 def bundled_source(name: str) -> Ct2Source | None:
