@@ -179,6 +179,7 @@ def process_episode(
                 bitrate_kbps=config.bitrate_kbps,
                 sample_rate=config.sample_rate,
                 channels=config.channels,
+                leveler=config.leveler,
             )
             run.warnings.extend(report.warnings)
         segments = _published_segments(transcript, alignment)

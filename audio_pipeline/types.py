@@ -256,6 +256,9 @@ class LoudnessReport:
     limiter_max_reduction_db: float = 0.0
     limiter_active_share: float = 0.0
     warnings: tuple[str, ...] = ()
+    # the leveler's largest boost and cut (dB); both 0 when it did not engage
+    leveler_max_boost_db: float = 0.0
+    leveler_max_cut_db: float = 0.0
 
 
 # --------------------------------------------------------------------------- result
@@ -295,6 +298,8 @@ class LoudnessSummary:
     gain_db: float
     limiter_max_reduction_db: float
     limiter_active_share: float
+    leveler_max_boost_db: float = 0.0
+    leveler_max_cut_db: float = 0.0
 
     @classmethod
     def of(cls, report: LoudnessReport) -> LoudnessSummary:
@@ -311,6 +316,8 @@ class LoudnessSummary:
             gain_db=round(report.gain_db, 2),
             limiter_max_reduction_db=round(report.limiter_max_reduction_db, 2),
             limiter_active_share=round(report.limiter_active_share, 4),
+            leveler_max_boost_db=round(report.leveler_max_boost_db, 2),
+            leveler_max_cut_db=round(report.leveler_max_cut_db, 2),
         )
 
 

@@ -50,6 +50,7 @@ class PodcastConfig:
     channels: int | None = None  # None: mono narration stays mono, otherwise stereo
     model: str = "tiny.en"
     long_pause: float = 5.0
+    leveler: bool = True  # False: gain and limiter only (loudness.normalizer)
     id3_version: int = 4  # 4 or 3
     cover: Path | None = None
     path: Path | None = None  # the file it came from
@@ -71,12 +72,14 @@ _KINDS: dict[str, str] = {
     "channels": "int?",
     "model": "str",
     "long_pause": "float",
+    "leveler": "bool",
     "id3_version": "int",
     "cover": "path?",
 }
 CONFIG_KEYS = tuple(_KINDS)
 
-_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path"}
+_KIND_NAMES = {"bool": "true or false", "str": "a string", "float": "a number",
+               "int": "an integer", "path": "a path"}
 
 
 def default_config_path() -> Path | None:
@@ -201,7 +204,9 @@ def _type_problem(key: str, value: Any) -> str | None:
     base = kind.rstrip("?")
     ok: bool
     # bool is an int subclass in Python but never a sensible number here.
-    if isinstance(value, bool):
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif isinstance(value, bool):
         ok = False
     elif base == "str":
         ok = isinstance(value, str)
