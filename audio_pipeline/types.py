@@ -256,9 +256,24 @@ class LoudnessReport:
     limiter_max_reduction_db: float = 0.0
     limiter_active_share: float = 0.0
     warnings: tuple[str, ...] = ()
-    # the leveler's largest boost and cut (dB); both 0 when it did not engage
-    leveler_max_boost_db: float = 0.0
+    leveler_max_boost_db: float = 0.0  # the leveler's largest boost and cut (dB); 0: off
     leveler_max_cut_db: float = 0.0
+
+
+CheckStatus = Literal["pass", "fail", "info"]  # info: a figure with no limit in the profile
+
+
+@dataclass(frozen=True)
+class AudioCheck:
+    """One audio check (qc) as reported: its figure against its limit, with times (s)."""
+
+    name: str  # noise_floor, hum, room_tone, clipping, dc_offset, head, tail, dead_air, ...
+    status: CheckStatus
+    value: float | None
+    unit: str
+    limit: str  # as a person reads it: "<= -60", "0.5-1"
+    detail: str = ""
+    times: tuple[float, ...] = ()
 
 
 # --------------------------------------------------------------------------- result
@@ -278,6 +293,7 @@ class EpisodeResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    audio_checks: tuple[AudioCheck, ...] = ()
 
 
 # --------------------------------------------------------------------------- summary
@@ -347,10 +363,14 @@ class EpisodeSummary:
     reason: str | None = None
     wall_seconds: float | None = None
     fingerprint: str | None = None
+    audio_checks: tuple[AudioCheck, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["warnings"] = list(self.warnings)
+        doc["audio_checks"] = [{**asdict(c), "value": finite(c.value, 3),
+                                "times": [round(t, 3) for t in c.times]}
+                               for c in self.audio_checks]
         return doc
 
     @classmethod
@@ -363,6 +383,9 @@ class EpisodeSummary:
             values["loudness"] = LoudnessSummary(
                 **{k: v for k, v in values["loudness"].items() if k in names})
         values["warnings"] = tuple(values.get("warnings") or ())
+        values["audio_checks"] = tuple(
+            AudioCheck(**{**c, "times": tuple(c.get("times") or ())})
+            for c in values.get("audio_checks") or ())
         values.setdefault("slug", "")
         values.setdefault("audio", None)
         values.setdefault("status", "failed")
