@@ -368,9 +368,8 @@ class EpisodeSummary:
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["warnings"] = list(self.warnings)
-        doc["audio_checks"] = [{**asdict(c), "value": finite(c.value, 3),
-                                "times": [round(t, 3) for t in c.times]}
-                               for c in self.audio_checks]
+        doc["audio_checks"] = [{**asdict(c), "value": finite(c.value, 3), "times": [
+            round(t, 3) for t in c.times]} for c in self.audio_checks]
         return doc
 
     @classmethod
@@ -383,9 +382,8 @@ class EpisodeSummary:
             values["loudness"] = LoudnessSummary(
                 **{k: v for k, v in values["loudness"].items() if k in names})
         values["warnings"] = tuple(values.get("warnings") or ())
-        values["audio_checks"] = tuple(
-            AudioCheck(**{**c, "times": tuple(c.get("times") or ())})
-            for c in values.get("audio_checks") or ())
+        values["audio_checks"] = tuple(AudioCheck(**{**c, "times": tuple(c.get("times") or ())})
+                                       for c in values.get("audio_checks") or ())
         values.setdefault("slug", "")
         values.setdefault("audio", None)
         values.setdefault("status", "failed")

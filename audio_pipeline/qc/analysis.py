@@ -2,10 +2,11 @@
 
 Speech and pauses come from 20 ms frame levels (RMS of the channels' mean, dBFS): a frame
 is quiet when it is more than ``PAUSE_UNDER_DB`` under the speech's loud frames (their
-95th percentile; in a noisy room, 6 dB over the quietest frames), and a pause is at least ``MIN_PAUSE_S`` of quiet frames. The room tone
-of a pause is measured inside it (``EDGE_S`` off each side: a word's decay is not room
-tone). Hum is the energy in 1 Hz bins at 50 or 60 Hz and three harmonics of the pauses'
-spectrum (Welch, 1 s segments), when it stands out of the neighbouring bins.
+95th percentile; in a noisy room, 6 dB over the quietest frames), and a pause is at
+least ``MIN_PAUSE_S`` of quiet frames. The room tone of a pause is measured inside it
+(``EDGE_S`` off each side: a word's decay is not room tone). Hum is the energy in 1 Hz
+bins at 50 or 60 Hz and three harmonics of the pauses' spectrum (Welch, 1 s segments),
+when it stands out of the neighbouring bins.
 """
 
 from __future__ import annotations
