@@ -162,3 +162,18 @@ def test_check_command_prints_a_table_json_and_exits_1_on_failure(tmp_path: Path
     assert "-23..-18" in acx.output  # ACX's RMS window is judged
     missing = runner.invoke(cli, ["check", str(tmp_path / "nope.wav")])
     assert missing.exit_code == 1 and "nope.wav" in missing.output
+
+
+def test_the_producer_report_and_result_json_carry_the_checks() -> None:
+    from audio_pipeline.publish.report import render_report
+    from audio_pipeline.types import EpisodeMeta, EpisodeSummary
+
+    checks = (AudioCheck("clipping", "fail", 2.0, "runs", "0", "2 run(s)", (1.5, 65.0)),
+              AudioCheck("noise_floor", "pass", -66.2, "dBFS", "<= -60", "room tone"))
+    summary = EpisodeSummary(slug="ep", audio=None, status="ok", audio_checks=checks)
+    again = EpisodeSummary.from_json(json.loads(json.dumps(summary.to_json())))
+    assert again.audio_checks == checks
+    html = render_report(EpisodeMeta(title="T"), summary, alignment=None, segments=[],
+                         verdict="v", files=[], mp3_name="ep.mp3")
+    assert "Audio checks (1 failed)" in html
+    assert 'data-t="65.0">01:05</button>' in html and "-66.2 dBFS" in html

@@ -4,7 +4,8 @@ Speech and pauses come from 20 ms frame levels (RMS of the channels' mean, dBFS)
 is quiet when it is more than ``PAUSE_UNDER_DB`` under the speech's loud frames (their
 95th percentile; in a noisy room, 6 dB over the quietest frames), and a pause is at
 least ``MIN_PAUSE_S`` of quiet frames. The room tone of a pause is measured inside it
-(``EDGE_S`` off each side: a word's decay is not room tone). Hum is the energy in 1 Hz
+(``EDGE_S`` off each side: a word's decay is not room tone), as the median of its 20 ms
+frames (dBFS RMS), so a click inside a pause does not count. Hum is the energy in 1 Hz
 bins at 50 or 60 Hz and three harmonics of the pauses' spectrum (Welch, 1 s segments),
 when it stands out of the neighbouring bins.
 """
@@ -28,7 +29,7 @@ HUM_PROMINENCE_DB = 10.0  # hum bins over the median of their neighbourhood
 class Pause:
     start: float
     end: float
-    level_db: float  # RMS of the room tone inside it, dBFS (-inf: digital silence)
+    level_db: float  # median 20 ms RMS of the room tone inside it, dBFS (-inf: silence)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Figures:
     speech_start: float | None  # None: no speech found
     speech_end: float | None
     pauses: tuple[Pause, ...]  # in time order, head and tail included
-    noise_floor_db: float | None  # RMS over every pause's inside; None: no pause
+    noise_floor_db: float | None  # median 20 ms RMS inside the pauses; None: no pause
     hum_hz: int | None
     hum_db: float | None  # RMS of the hum bins, dBFS
     clip_runs: tuple[tuple[float, int], ...]  # (time, samples) of each run at full scale
@@ -101,6 +102,7 @@ def analyse(samples: np.ndarray, rate: int, *, clip_run: int = 3) -> Figures:
     pauses: list[Pause] = []
     start = end = None
     noise_parts: list[np.ndarray] = []
+    noise_frames: list[np.ndarray] = []
     if loud.size:
         # A noisy room sits less than PAUSE_UNDER_DB under the speech: the quiet frames'
         # own level (10th percentile) + 6 dB then marks the pauses, but never less than
@@ -118,13 +120,16 @@ def analyse(samples: np.ndarray, rate: int, *, clip_run: int = 3) -> Figures:
             lo = a * hop + (edge if a > 0 else 0)
             hi = min(b * hop, n) - (edge if b < frames else 0)
             inside = mono[lo:hi]
+            # the median frame, not the mean: a word's decay or a click inside a pause
+            # is not the room tone
+            framed = level[-(-lo // hop): hi // hop]
             pauses.append(Pause(a * hop / rate, min(b * hop, n) / rate,
-                                _db(float(np.mean(inside ** 2))) if inside.size else -np.inf))
+                                float(np.median(framed)) if framed.size else -np.inf))
             noise_parts.append(inside)
+            noise_frames.append(framed)
     noise = None
-    if noise_parts:
-        total = sum(p.shape[0] for p in noise_parts)
-        noise = _db(float(sum(np.sum(p ** 2) for p in noise_parts)) / max(total, 1))
+    if noise_frames and sum(f.size for f in noise_frames):
+        noise = float(np.median(np.concatenate(noise_frames)))
     hum_hz, hum_db = _hum(noise_parts, rate)
     sq = np.mean(x.astype(np.float64) ** 2, axis=0)
     return Figures(

@@ -198,10 +198,17 @@ class Level:
                            self.peak_db, "dBFS", _limit(self.peak_max_db), "sample peak"))
 
 
+# Room tone under STEP_FLOOR_DB counts as that (-140 or -90 dBFS are both inaudible), and a
+# step between two pauses that are both under AUDIBLE_DB is no step a listener hears.
+STEP_FLOOR_DB = -90.0
+AUDIBLE_DB = -75.0
+
+
 def _steps(fig: Figures) -> list[tuple[float, float, float]]:
     """Room-tone jumps between neighbouring pauses (the speech between is an edit)."""
-    usable = [p for p in fig.pauses if np.isfinite(p.level_db)]
-    return [(b.start, a.level_db, b.level_db) for a, b in zip(usable, usable[1:], strict=False)]
+    levels = [(p.start, max(p.level_db, STEP_FLOOR_DB)) for p in fig.pauses]
+    return [(t, a, b) for (_, a), (t, b) in zip(levels, levels[1:], strict=False)
+            if max(a, b) > AUDIBLE_DB]
 
 
 def checks_from(fig: Figures, profile: CheckProfile, *,
