@@ -18,12 +18,12 @@ def _at(x: np.ndarray, db: float) -> np.ndarray:
 
 
 def clicks(rate: int = RATE, seconds: float = 24.0) -> np.ndarray:
-    """A quiet narrator (-42 LUFS) with a near-full-scale plosive click every 3 s: a
-    25 ms thump, whose energy outweighs the speech in BS.1770's gate."""
+    """A quiet narrator (-42 LUFS) with a near-full-scale plosive every 3 s: an 80 ms
+    thump, whose energy outweighs the speech in BS.1770's gate (the plain path misses)."""
     x = speech(rate, 1, seconds=seconds, lufs=-42.0)[:, 0].astype(np.float64)
-    n = int(0.025 * rate)
+    n = int(0.08 * rate)
     t = np.arange(n) / rate
-    click = 0.97 * np.sin(2 * np.pi * 90 * t) * np.exp(-t / 0.008)
+    click = 0.97 * np.sin(2 * np.pi * 60 * t) * np.exp(-t / 0.03)
     for pos in np.arange(int(1.3 * rate), x.shape[0] - n, int(3.0 * rate)):
         x[pos:pos + n] += click
     return np.clip(x, -1, 1).astype(np.float32)[:, None]

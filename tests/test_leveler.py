@@ -43,8 +43,8 @@ def test_hard_recordings_reach_the_target_under_the_ceiling(tmp_path: Path, case
         assert ref["LRA"] < 0.5 * report.input.lra
     if case == "whisper":
         assert report.leveler_max_boost_db > 15.0
-    if case == "clicks":  # the limiter no longer does all the work
-        assert report.limiter_max_reduction_db < 12.0
+    if case == "clicks":  # the tamer takes the thumps; the limiter no longer does it all
+        assert report.leveler_max_cut_db > 15.0 and report.limiter_max_reduction_db < 8.0
 
 
 def test_the_tamer_pulls_clicks_down_and_leaves_the_speech() -> None:
@@ -55,7 +55,7 @@ def test_the_tamer_pulls_clicks_down_and_leaves_the_speech() -> None:
     at_click = plan.gain_db[1300 + np.arange(0, 7) * 3000 + 5]
     between = plan.gain_db[2800 + np.arange(0, 7) * 3000]
     assert np.all(at_click < -10.0)
-    assert np.all(np.abs(between) < 3.0)
+    assert np.all(between > -3.0) and np.all(between < 6.0)
 
 
 def test_ordinary_speech_keeps_the_plain_path_and_uses_the_headroom(tmp_path: Path) -> None:

@@ -57,10 +57,11 @@ _LOUDNESS_TOLERANCE = 0.3  # LU: re-encode when the encoded file misses by more
 _PEAK_MARGIN = 0.1  # dB kept below the ceiling: other meters' oversampling differs a bit
 _WIDE_LRA = 15.0  # LU
 _HEAVY_LIMITING_DB = 6.0
-# The leveler engages when the plain path would limit more than this (a few dB of a fast
-# limiter on speech peaks is inaudible; more flattens the voice or the clicks are what the
-# gain was computed on), would miss the target, or the loudness range is wide.
-_LEVELER_ENGAGE_DB = _HEAVY_LIMITING_DB
+# The leveler engages when the plain path would limit more than this, would miss the
+# target, or the loudness range is wide. A fast limiter taking 6-8 dB off the glottal peaks
+# of a peaky voice (espeak, the LibriVox sample) still sounds natural and succeeds, so that
+# path is kept; past 10 dB the voice flattens, or the gain was computed on clicks.
+_LEVELER_ENGAGE_DB = 10.0
 _HEADROOM_DB = 0.5  # the encoded true peak may sit this far under ceiling - _PEAK_MARGIN
 _HEADROOM_AIM_DB = 0.25  # where a headroom correction aims, under ceiling - _PEAK_MARGIN
 
@@ -311,7 +312,7 @@ def normalize_and_encode(
     than 0.6 dB under the ceiling is headroom left unused: the limiter's ceiling is
     raised by the shortfall and the file re-encoded (a true peak is never let over).
 
-    ``leveler``: when the plain gain and limiter would limit more than 6 dB, miss the
+    ``leveler``: when the plain gain and limiter would limit more than 10 dB, miss the
     target, or the loudness range is over 15 LU, the leveler (``leveler``) rides the
     speech's level and tames isolated transients first; ``False`` keeps the plain path.
 
