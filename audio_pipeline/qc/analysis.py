@@ -71,7 +71,7 @@ def _clip_runs(x: np.ndarray, rate: int, min_run: int) -> list[tuple[float, int]
 def _hum(parts: list[np.ndarray], rate: int) -> tuple[int | None, float | None]:
     if not parts:
         return None, None
-    joined = np.concatenate(parts).astype(np.float64)
+    joined = np.concatenate(parts)
     if joined.shape[0] < rate:  # a 1 Hz resolution needs a second of room tone
         return None, None
     freqs, psd = welch(joined, rate, nperseg=rate, noverlap=rate // 2)
@@ -92,10 +92,13 @@ def analyse(samples: np.ndarray, rate: int, *, clip_run: int = 3) -> Figures:
     """Figures for float samples shaped (frames, channels) at ``rate``."""
     x = samples if samples.ndim == 2 else samples[:, None]
     n = x.shape[0]
-    mono = x.mean(axis=1, dtype=np.float64) if x.shape[1] > 1 else x[:, 0].astype(np.float64)
+    # float32 throughout (an hour of stereo is 1.3 GB already); sums of squares per frame
+    # and per channel are taken in float64
+    x = x.astype(np.float32, copy=False)
+    mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
     hop = max(int(round(FRAME_S * rate)), 1)
     frames = n // hop
-    power = (mono[: frames * hop] ** 2).reshape(frames, hop).mean(axis=1)
+    power = np.square(mono[: frames * hop]).reshape(frames, hop).mean(axis=1, dtype=np.float64)
     with np.errstate(divide="ignore"):
         level = 10.0 * np.log10(power)
     loud = level[np.isfinite(level)]
@@ -125,19 +128,19 @@ def analyse(samples: np.ndarray, rate: int, *, clip_run: int = 3) -> Figures:
             framed = level[-(-lo // hop): hi // hop]
             pauses.append(Pause(a * hop / rate, min(b * hop, n) / rate,
                                 float(np.median(framed)) if framed.size else -np.inf))
-            noise_parts.append(inside)
+            noise_parts.append(inside.astype(np.float64))
             noise_frames.append(framed)
     noise = None
     if noise_frames and sum(f.size for f in noise_frames):
         noise = float(np.median(np.concatenate(noise_frames)))
     hum_hz, hum_db = _hum(noise_parts, rate)
-    sq = np.mean(x.astype(np.float64) ** 2, axis=0)
+    sq = [float(np.square(x[:, c]).sum(dtype=np.float64)) / max(n, 1) for c in range(x.shape[1])]
     return Figures(
         duration=n / rate, speech_start=start, speech_end=end, pauses=tuple(pauses),
         noise_floor_db=noise, hum_hz=hum_hz, hum_db=hum_db,
         clip_runs=tuple(_clip_runs(x, rate, clip_run)),
         dc_db=tuple(_db(float(m) ** 2) for m in x.mean(axis=0, dtype=np.float64)),
         channel_rms_db=tuple(_db(float(v)) for v in sq),
-        rms_db=_db(float(np.mean(mono ** 2))),
+        rms_db=_db(float(np.square(mono).sum(dtype=np.float64)) / max(n, 1)),
         peak_db=_db(float(np.max(np.abs(x))) ** 2) if n else float("-inf"),
     )
