@@ -27,6 +27,7 @@ from audio_pipeline.transcribe.protocol import Transcriber
 from audio_pipeline.types import (
     Alignment,
     Audio,
+    AudioCheck,
     Episode,
     EpisodeResult,
     EpisodeSummary,
@@ -39,7 +40,7 @@ from audio_pipeline.types import (
 # (transcription dominates): `_Run.stage` accepts only these names, and the progress
 # display moves its bars and ETA by these shares between stage events.
 STAGES: dict[str, float] = {"decode": 0.04, "transcribe": 0.62, "align": 0.08,
-                            "loudness": 0.18, "tags": 0.02, "publish": 0.06}
+                            "loudness": 0.16, "checks": 0.02, "tags": 0.02, "publish": 0.06}
 RESULT_SUFFIX = ".result.json"
 FINGERPRINT_VERSION = 1
 
@@ -184,8 +185,13 @@ def process_episode(
                 bitrate_kbps=config.bitrate_kbps,
                 sample_rate=config.sample_rate,
                 channels=config.channels,
+                leveler=config.leveler,
             )
             run.warnings.extend(report.warnings)
+        with run.stage("checks"):
+            checks = _audio_checks(recording, episode, config)
+            run.warnings.extend(f"audio check failed: {c.name} {c.detail}" for c in checks
+                                if c.status == "fail")
         segments = _published_segments(transcript, alignment)
         with run.stage("tags"):
             run.warnings.extend(
@@ -214,6 +220,7 @@ def process_episode(
                 loudness=report,
                 stage_seconds=run.seconds,
                 warnings=tuple(run.warnings),
+                audio_checks=checks,
             )
             summary = result_summary(result, fingerprint)
             fsutil.write_text(staging / names["report"], _report_html(result, summary, segments))
@@ -247,6 +254,16 @@ def _align(
         onsets=SpeechOnsets(audio.samples, audio.sample_rate),
         scorer=scorer,
     )
+
+
+def _audio_checks(recording: Path, episode: Episode, config: PodcastConfig) -> tuple[
+        AudioCheck, ...]:
+    """The recording's audio checks (qc) at its own rate, format first."""
+    from audio_pipeline.qc import article_words, check_file, probe_format, profile_for
+
+    words = article_words(episode.source) if episode.source is not None else None
+    return (probe_format(recording).report(),
+            *check_file(recording, profile_for(config), article_words=words))
 
 
 def _span_scorer(transcriber: Transcriber, audio: Audio) -> TimedScorer | None:
@@ -360,6 +377,7 @@ def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> Epi
         warnings=tuple(result.warnings),
         error=result.error,
         fingerprint=fingerprint,
+        audio_checks=result.audio_checks,
     )
 
 

@@ -257,6 +257,24 @@ class LoudnessReport:
     limiter_max_reduction_db: float = 0.0
     limiter_active_share: float = 0.0
     warnings: tuple[str, ...] = ()
+    leveler_max_boost_db: float = 0.0  # the leveler's largest boost and cut (dB); 0: off
+    leveler_max_cut_db: float = 0.0
+
+
+CheckStatus = Literal["pass", "fail", "info"]  # info: a figure with no limit in the profile
+
+
+@dataclass(frozen=True)
+class AudioCheck:
+    """One audio check (qc) as reported: its figure against its limit, with times (s)."""
+
+    name: str  # noise_floor, hum, room_tone, clipping, dc_offset, head, tail, dead_air, ...
+    status: CheckStatus
+    value: float | None
+    unit: str
+    limit: str  # as a person reads it: "<= -60", "0.5-1"
+    detail: str = ""
+    times: tuple[float, ...] = ()
 
 
 # --------------------------------------------------------------------------- result
@@ -276,6 +294,7 @@ class EpisodeResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    audio_checks: tuple[AudioCheck, ...] = ()
 
 
 # --------------------------------------------------------------------------- summary
@@ -296,6 +315,8 @@ class LoudnessSummary:
     gain_db: float
     limiter_max_reduction_db: float
     limiter_active_share: float
+    leveler_max_boost_db: float = 0.0
+    leveler_max_cut_db: float = 0.0
 
     @classmethod
     def of(cls, report: LoudnessReport) -> LoudnessSummary:
@@ -312,6 +333,8 @@ class LoudnessSummary:
             gain_db=round(report.gain_db, 2),
             limiter_max_reduction_db=round(report.limiter_max_reduction_db, 2),
             limiter_active_share=round(report.limiter_active_share, 4),
+            leveler_max_boost_db=round(report.leveler_max_boost_db, 2),
+            leveler_max_cut_db=round(report.leveler_max_cut_db, 2),
         )
 
 
@@ -342,10 +365,13 @@ class EpisodeSummary:
     reason: str | None = None
     wall_seconds: float | None = None
     fingerprint: str | None = None
+    audio_checks: tuple[AudioCheck, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["warnings"] = list(self.warnings)
+        doc["audio_checks"] = [{**asdict(c), "value": finite(c.value, 3), "times": [
+            round(t, 3) for t in c.times]} for c in self.audio_checks]
         return doc
 
     @classmethod
@@ -358,6 +384,8 @@ class EpisodeSummary:
             values["loudness"] = LoudnessSummary(
                 **{k: v for k, v in values["loudness"].items() if k in names})
         values["warnings"] = tuple(values.get("warnings") or ())
+        values["audio_checks"] = tuple(AudioCheck(**{**c, "times": tuple(c.get("times") or ())})
+                                       for c in values.get("audio_checks") or ())
         values.setdefault("slug", "")
         values.setdefault("audio", None)
         values.setdefault("status", "failed")

@@ -328,3 +328,15 @@ def _start_batch_process(tmp_path: Path, path: Path) -> subprocess.Popen:
         f"    run_batch(m, Path({str(tmp_path / 'out')!r}), jobs=2, episode_fn=fake_episode,\n"
         "              use_cache=False)\n")
     return subprocess.Popen([sys.executable, str(script)], stderr=subprocess.DEVNULL)
+
+
+def test_the_report_names_recordings_whose_format_differs(tmp_path: Path):
+    path = write_manifest(tmp_path, ["one", "two", "odd"])
+    t = np.arange(8000) / 16000  # 'odd' is stereo 24-bit at 16 kHz, the others mono float
+    sf.write(tmp_path / "odd.wav", np.stack([np.sin(2 * np.pi * 440 * t)] * 2, 1) * 0.1,
+             16000, subtype="PCM_24")
+    report, _ = run(tmp_path, path, dry_run=True)  # planned, probed, not run: no workers
+    problems = json.loads(json.dumps(report.to_json()))["audio_consistency"]
+    assert report.audio_consistency == problems and len(problems) == 2
+    assert any(p.startswith("channels differ") and "odd (2 ch)" in p for p in problems)
+    assert any(p.startswith("bit depth differs") and "odd (24-bit)" in p for p in problems)

@@ -30,6 +30,7 @@ def test_the_expected_commands_exist():
         "models list",
         "models export",
         "shownotes import",
+        "check",
     ):
         assert expected in names
 

@@ -96,6 +96,22 @@ def test_mp3_meets_the_podcast_loudness_target_by_the_referee(processed):
     assert peak <= -1.0
 
 
+def test_audio_checks_are_in_result_json_and_the_report(processed):
+    from audio_pipeline.types import EpisodeSummary
+
+    folder, _ = processed
+    doc = json.loads((folder / f"{folder.name}.result.json").read_text())
+    checks = {c["name"]: c for c in doc["audio_checks"]}
+    assert {"format", "noise_floor", "clipping", "head", "tail", "dead_air",
+            "speaking_rate"} <= set(checks)
+    assert 100 < checks["speaking_rate"]["value"] < 220  # article words per minute
+    assert checks["clipping"]["status"] == "pass"
+    again = EpisodeSummary.from_json(doc)
+    assert [c.name for c in again.audio_checks] == [c["name"] for c in doc["audio_checks"]]
+    html = (folder / f"{folder.name}.report.html").read_text()
+    assert "Audio checks (" in html and "speaking_rate" in html
+
+
 def test_mp3_is_tagged(processed):
     from mutagen.id3 import ID3
 

@@ -93,8 +93,8 @@ def test_podcast_preset_meets_target_for_any_input(tmp_path: Path, case: str) ->
         assert any("clipped" in w for w in report.warnings)
     if case == "dc-offset":
         assert any("DC offset" in w for w in report.warnings)
-    if case.startswith("peaky"):
-        assert report.limiter_max_reduction_db > 3.0
+    if case.startswith("peaky"):  # the thumps are taken by the limiter or the leveler's tamer
+        assert report.limiter_max_reduction_db + report.leveler_max_cut_db > 3.0
 
 
 def test_overrides_and_dual_mono(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ LAYERS = {
     "errors": 0, "types": 0, "fsutil": 0, "formatting": 0, "cache": 0,
     "media": 1,
     "metadata": 2,  # reads media's MP3 constants for config checks
-    "loudness": 3, "transcribe": 3, "align": 3,
+    "loudness": 3, "transcribe": 3, "align": 3, "qc": 3,
     "publish": 4,
     "pipeline": 5, "episode_language": 5,
     "batch": 6,

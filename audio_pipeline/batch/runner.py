@@ -74,6 +74,7 @@ class BatchReport:
     dry_run: bool = False
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    audio_consistency: list[str] = field(default_factory=list)  # qc.batch_consistency
 
     @property
     def counts(self) -> dict[str, int]:
@@ -108,7 +109,8 @@ class BatchReport:
                 "out_dir": str(self.out_dir), "started": iso(self.started),
                 "finished": iso(self.finished), "wall_seconds": self.wall_seconds,
                 "jobs": self.jobs, "scheduler": self.scheduler, "dry_run": self.dry_run,
-                "counts": self.counts, "pending": list(self.pending), "episodes": rows}
+                "counts": self.counts, "pending": list(self.pending),
+                "audio_consistency": list(self.audio_consistency), "episodes": rows}
 
 
 # --------------------------------------------------------------------------- running
@@ -175,7 +177,8 @@ def _run_batch(manifest: Manifest, out_dir: Path, *, jobs: int | None, force: bo
         jobs = default_jobs(config.model)
     jobs = max(1, min(jobs, len(todo) or 1))
     report = BatchReport(out_dir=out_dir, manifest=manifest.path, jobs=jobs,
-                         scheduler=scheduler, dry_run=dry_run)
+                         scheduler=scheduler, dry_run=dry_run,
+                         audio_consistency=_consistency(planned))
     order = {e.slug: i for i, e in enumerate(manifest.episodes)}
     results: dict[str, EpisodeSummary] = {}
 
@@ -230,6 +233,21 @@ def _run_batch(manifest: Manifest, out_dir: Path, *, jobs: int | None, force: bo
     record()
     emit(BatchFinished(counts=report.counts, wall_seconds=report.wall_seconds))
     return report
+
+
+def _consistency(planned: list[Planned]) -> list[str]:
+    """Sample rate, channels and bit depth that differ across the batch's recordings."""
+    from audio_pipeline.errors import PipelineError
+    from audio_pipeline.qc import batch_consistency, probe_format
+
+    formats = []
+    for p in planned:
+        try:
+            if p.episode.audio is not None:
+                formats.append((p.episode.slug, probe_format(p.episode.audio)))
+        except PipelineError:  # validation has reported it already
+            continue
+    return batch_consistency(formats)
 
 
 def _execute(todo: list[Planned], config: PodcastConfig, out_dir: Path, spec: WorkerSpec,

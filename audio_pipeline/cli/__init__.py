@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from audio_pipeline.cli.batch import batch, shownotes
+from audio_pipeline.cli.check import check
 from audio_pipeline.cli.process import models, process
 from audio_pipeline.cli.tools import inspect, loudness, tag
 
@@ -20,7 +21,7 @@ def cli() -> None:
     """Turn a narrator's recording of an article into finished podcast episode assets."""
 
 
-for command in (process, batch, shownotes, loudness, tag, inspect, models):
+for command in (process, batch, shownotes, loudness, tag, inspect, models, check):
     cli.add_command(command)
 
 

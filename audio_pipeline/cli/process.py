@@ -57,6 +57,7 @@ from audio_pipeline.cli.common import (
 @click.option("--target", type=float, default=None, help="Integrated loudness target, LUFS.")
 @click.option("--true-peak", type=float, default=None, help="True-peak ceiling, dBTP.")
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
+@click.option("--no-leveler", is_flag=True, help="Gain and limiter only: never level the speech.")
 @handle_errors
 def process(
     audio: Path,
@@ -71,6 +72,7 @@ def process(
     target: float | None,
     true_peak: float | None,
     no_cache: bool,
+    no_leveler: bool,
     id3v23: bool,
     **meta: Any,
 ) -> None:
@@ -88,6 +90,7 @@ def process(
         target_lufs=target,
         true_peak=true_peak,
         id3_version=3 if id3v23 else None,
+        leveler=False if no_leveler else None,
     )
     episode = build_episode(audio, config, source=source, slug=slug, **meta_kwargs(meta))
     transcriber = make_transcriber(config, allow_download=allow_download)

@@ -44,6 +44,8 @@ class GainPlan:
     expected_lufs: float  # integrated loudness after gain and limiter, pre-encode
     rate: int
     frames: int
+    # the leveler's gain per 1 ms block (dB), applied before the static gain; None: off
+    leveler_db: np.ndarray | None = None
 
     @property
     def max_reduction_db(self) -> float:
@@ -150,7 +152,7 @@ def render(blocks: Iterable[np.ndarray], plan: GainPlan, *,
     """Yield float32 blocks of ``(block - offset) * gain(t)`` following ``plan``."""
     rate = plan.rate
     n_blocks = plan.reduction_db.shape[0]
-    limited = bool(np.any(plan.reduction_db > 0))
+    limited = bool(np.any(plan.reduction_db > 0)) or plan.leveler_db is not None
     static = np.float32(10.0 ** (plan.gain_db / 20.0))
     shift = None if offset is None else offset.astype(np.float32)
     start = 0
@@ -169,8 +171,10 @@ def render(blocks: Iterable[np.ndarray], plan: GainPlan, *,
             edges = block_bounds(np.arange(k0, k1 + 1), rate).astype(np.float64)
             edges[-1] = min(edges[-1], float(plan.frames))
             centres = (edges[:-1] + edges[1:] - 1.0) / 2.0
-            gains = 10.0 ** ((plan.gain_db - plan.reduction_db[k0:k1].astype(np.float64))
-                             / 20.0)
+            db = plan.gain_db - plan.reduction_db[k0:k1].astype(np.float64)
+            if plan.leveler_db is not None:
+                db += plan.leveler_db[k0:k1]
+            gains = 10.0 ** (db / 20.0)
             t = np.arange(start, stop, dtype=np.float64)
             g = np.interp(t, centres, gains).astype(np.float32)
             yield x * g[:, None]

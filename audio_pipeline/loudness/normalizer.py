@@ -15,9 +15,7 @@ writes them, see ``mp3stream``) run on the core LAME leaves idle.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ import soundfile as sf
 
 from audio_pipeline import media
 from audio_pipeline.errors import LoudnessError, MediaError
+from audio_pipeline.loudness.leveler import LevelerPlan, apply, plan_leveler
 from audio_pipeline.loudness.limiter import (
     HOLD_MS,
     LOOKAHEAD_MS,
@@ -43,6 +42,7 @@ from audio_pipeline.loudness.meter import (
     quarters,
     short_term,
 )
+from audio_pipeline.loudness.preset import Preset, known_presets, load_preset
 from audio_pipeline.media.mp3stream import EncodedTap, mp3_writer
 from audio_pipeline.types import Audio, LoudnessMeasurement, LoudnessReport
 
@@ -57,42 +57,13 @@ _LOUDNESS_TOLERANCE = 0.3  # LU: re-encode when the encoded file misses by more
 _PEAK_MARGIN = 0.1  # dB kept below the ceiling: other meters' oversampling differs a bit
 _WIDE_LRA = 15.0  # LU
 _HEAVY_LIMITING_DB = 6.0
-
-
-# --------------------------------------------------------------------------- presets
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    target: float  # LUFS
-    ceiling: float  # dBTP
-    dual_mono: bool = False  # measure mono as played on two loudspeakers (+3 dB)
-    channels: int | None = None  # output channels the preset implies (None: keep, max 2)
-    description: str = ""
-
-
-def known_presets() -> tuple[str, ...]:
-    folder = resources.files("audio_pipeline.loudness").joinpath("presets")
-    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
-
-
-def load_preset(name: str) -> Preset:
-    """Read ``presets/<name>.toml``; LoudnessError names the known presets otherwise."""
-    known = known_presets()
-    if name not in known:
-        raise LoudnessError(f"unknown loudness preset {name!r}; known: {', '.join(known)}")
-    presets = resources.files("audio_pipeline.loudness").joinpath("presets")
-    text = presets.joinpath(f"{name}.toml").read_text()
-    try:
-        data = tomllib.loads(text)
-        channels = data.get("channels")
-        return Preset(name=name, target=float(data["target"]), ceiling=float(data["ceiling"]),
-                      dual_mono=bool(data.get("dual_mono", False)),
-                      channels=None if channels is None else int(channels),
-                      description=str(data.get("description", "")))
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise LoudnessError(f"preset {name!r} is malformed: {exc}") from exc
+# The leveler engages when the plain path would limit more than this, would miss the
+# target, or the loudness range is wide. A fast limiter taking 6-8 dB off the glottal peaks
+# of a peaky voice (espeak, the LibriVox sample) still sounds natural and succeeds, so that
+# path is kept; past 10 dB the voice flattens, or the gain was computed on clicks.
+_LEVELER_ENGAGE_DB = 10.0
+_HEADROOM_DB = 0.5  # the encoded true peak may sit this far under ceiling - _PEAK_MARGIN
+_HEADROOM_AIM_DB = 0.25  # where a headroom correction aims, under ceiling - _PEAK_MARGIN
 
 
 # --------------------------------------------------------------------------- measurement
@@ -180,6 +151,7 @@ class NormalizationInfo:
     expected_lufs: float
     dc_offset: tuple[float, ...]  # removed per channel (zeros when left alone)
     warnings: tuple[str, ...]
+    leveler: LevelerPlan | None = None  # None: the leveler did not engage (or is off)
 
 
 @dataclass
@@ -189,6 +161,7 @@ class _Prepared:
     plan: GainPlan
     offset: np.ndarray | None
     blocks: MeterBlocks
+    leveler: LevelerPlan | None = None
 
 
 def _measure_source(source: media.BlockSource,
@@ -206,8 +179,28 @@ def _measure_source(source: media.BlockSource,
                                 source.channels, dual_mono=dual_mono, offset=offset)
 
 
+def _plan(blocks: MeterBlocks, measured: LoudnessMeasurement, *, target: float,
+          ceiling: float, leveler: bool,
+          previous: _Prepared | None) -> tuple[GainPlan, LevelerPlan | None]:
+    """Today's plan (gain and limiter) where it succeeds; else the leveler first."""
+    if previous is not None and previous.leveler is not None:  # a correction keeps it
+        lev = previous.leveler
+        return replace(plan_gain(apply(blocks, lev), target=target, ceiling=ceiling),
+                       leveler_db=lev.gain_db), lev
+    plan = plan_gain(blocks, target=target, ceiling=ceiling)
+    engage = (plan.max_reduction_db > _LEVELER_ENGAGE_DB or plan.expected_lufs < target - 0.1
+              or measured.lra > _WIDE_LRA)
+    if not leveler or not engage or previous is not None:
+        return plan, None
+    lev = plan_leveler(blocks)
+    if max(lev.max_boost_db, lev.max_cut_db) < 0.5:  # nothing worth leveling: today's path
+        return plan, None
+    return replace(plan_gain(apply(blocks, lev), target=target, ceiling=ceiling),
+                   leveler_db=lev.gain_db), lev
+
+
 def _prepare(source: media.BlockSource, *, target: float, ceiling: float, dual_mono: bool,
-             previous: _Prepared | None = None) -> _Prepared:
+             previous: _Prepared | None = None, leveler: bool = True) -> _Prepared:
     if previous is not None:  # a correction: the input was measured already
         offset, blocks = previous.offset, previous.blocks
     else:
@@ -226,10 +219,16 @@ def _prepare(source: media.BlockSource, *, target: float, ceiling: float, dual_m
                         "scale; clipping cannot be undone")
     if not np.isfinite(measured.integrated):
         warnings.append("input is silent (below the -70 LUFS gate): no gain applied")
+        lev = None
         plan = GainPlan(0.0, np.zeros(blocks.energy.shape[0]), measured.integrated,
                         source.sample_rate, blocks.frames)
     else:
-        plan = plan_gain(blocks, target=target, ceiling=ceiling)
+        plan, lev = _plan(blocks, measured, target=target, ceiling=ceiling, leveler=leveler,
+                          previous=previous)
+        if lev is not None:
+            warnings.append(f"leveler engaged: {lev.max_boost_db:.1f} dB up, "
+                            f"{lev.max_cut_db:.1f} dB down (transients tamed by up to "
+                            f"{lev.tamed_db:.1f} dB)")
         if plan.max_reduction_db > _HEAVY_LIMITING_DB:
             warnings.append(
                 f"heavy limiting: up to {plan.max_reduction_db:.1f} dB, active "
@@ -238,7 +237,7 @@ def _prepare(source: media.BlockSource, *, target: float, ceiling: float, dual_m
         if plan.expected_lufs < target - 0.3:
             warnings.append(f"target not reachable under the ceiling without flattening "
                             f"the speech: about {plan.expected_lufs:.1f} LUFS before encoding")
-        if measured.lra > _WIDE_LRA:
+        if measured.lra > _WIDE_LRA and lev is None:
             warnings.append(f"wide loudness range: {measured.lra:.1f} LU; quiet passages "
                             "stay quiet (no compression is applied)")
     info = NormalizationInfo(
@@ -247,8 +246,8 @@ def _prepare(source: media.BlockSource, *, target: float, ceiling: float, dual_m
         limiter_active_share=plan.active_share, expected_lufs=plan.expected_lufs,
         dc_offset=tuple(float(v) for v in (offset if offset is not None
                                             else np.zeros(source.channels))),
-        warnings=tuple(warnings))
-    return _Prepared(source, info, plan, offset, blocks)
+        warnings=tuple(warnings), leveler=lev)
+    return _Prepared(source, info, plan, offset, blocks, lev)
 
 
 def normalize(audio: Audio, *, target: float = -16.0, ceiling: float = -1.0,
@@ -299,7 +298,7 @@ def normalize_and_encode(
     audio: Audio | Path, dest: Path, *, preset: str | Preset | None = "podcast",
     target: float | None = None, ceiling: float | None = None, bitrate_kbps: int = 128,
     sample_rate: int | None = None, channels: int | None = None,
-    dual_mono: bool | None = None, max_corrections: int = 2,
+    dual_mono: bool | None = None, max_corrections: int = 2, leveler: bool = True,
 ) -> LoudnessReport:
     """Normalize ``audio`` to a preset (``target``/``ceiling`` override it), encode MP3.
 
@@ -309,7 +308,13 @@ def normalize_and_encode(
     (gapless start and first samples); otherwise the file itself is decoded again.
     When it misses (integrated more than 0.3 LU off, or true peak above the ceiling)
     the gain and limiter ceiling are corrected by what was missed and the file
-    re-encoded, up to ``max_corrections`` times.
+    re-encoded, up to ``max_corrections`` times. While the limiter acts, a true peak more
+    than 0.6 dB under the ceiling is headroom left unused: the limiter's ceiling is
+    raised by the shortfall and the file re-encoded (a true peak is never let over).
+
+    ``leveler``: when the plain gain and limiter would limit more than 10 dB, miss the
+    target, or the loudness range is over 15 LU, the leveler (``leveler``) rides the
+    speech's level and tames isolated transients first; ``False`` keeps the plain path.
 
     ``audio`` may be decoded Audio or a file path: a file is streamed from disk on each
     pass and never held whole (libsndfile for WAV, FLAC, ...; ffmpeg for M4A and the
@@ -333,7 +338,8 @@ def normalize_and_encode(
             media.resample(media.to_channels(source.load(), want), rate))).mixed_to(want)
     pre_target, pre_ceiling = _pre_encode(chosen.target, chosen.ceiling, bitrate_kbps)
     dm = chosen.dual_mono and want == 1
-    prep = _prepare(source, target=pre_target, ceiling=pre_ceiling, dual_mono=dm)
+    prep = _prepare(source, target=pre_target, ceiling=pre_ceiling, dual_mono=dm,
+                    leveler=leveler)
     misses: list[str] = []
     silent = not np.isfinite(prep.info.input.integrated)
     output: LoudnessMeasurement | None = None
@@ -355,8 +361,14 @@ def normalize_and_encode(
             break
         loud_miss = chosen.target - output.integrated
         peak_over = output.true_peak - (chosen.ceiling - _PEAK_MARGIN)
-        if abs(loud_miss) <= _LOUDNESS_TOLERANCE and peak_over <= 0:
+        # Headroom counts only where the limiter acts: otherwise the peaks are the
+        # recording's own, under the ceiling at the target loudness.
+        unused = prep.plan.max_reduction_db > 0.05 and peak_over < -_HEADROOM_DB
+        if abs(loud_miss) <= _LOUDNESS_TOLERANCE and peak_over <= 0 and not unused:
             break
+        if attempt == max_corrections and (unused and abs(loud_miss) <= _LOUDNESS_TOLERANCE
+                                           and peak_over <= 0):
+            break  # on target and under the ceiling: the headroom is a nicety
         if attempt == max_corrections:
             misses.append(
                 f"encoded file misses the target: {output.integrated:.2f} LUFS, true peak "
@@ -364,7 +376,10 @@ def normalize_and_encode(
                 f"{chosen.ceiling:g}) after {max_corrections} corrections")
             break
         pre_target += loud_miss
-        pre_ceiling -= max(peak_over, 0.0) + (0.1 if peak_over > 0 else 0.0)
+        if peak_over > 0:
+            pre_ceiling -= peak_over + 0.1
+        elif unused:
+            pre_ceiling += -peak_over - _HEADROOM_AIM_DB
         prep = _prepare(source, target=pre_target, ceiling=pre_ceiling, dual_mono=dm,
                         previous=prep)
     assert output is not None
@@ -374,5 +389,7 @@ def normalize_and_encode(
         preset=chosen.name, gain_db=round(info.gain_db, 3),
         limiter_max_reduction_db=round(info.limiter_max_reduction_db, 3),
         limiter_active_share=round(info.limiter_active_share, 5),
+        leveler_max_boost_db=round(info.leveler.max_boost_db, 3) if info.leveler else 0.0,
+        leveler_max_cut_db=round(info.leveler.max_cut_db, 3) if info.leveler else 0.0,
         warnings=info.warnings + tuple(misses),
     )

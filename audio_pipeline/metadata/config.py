@@ -50,6 +50,9 @@ class PodcastConfig:
     channels: int | None = None  # None: mono narration stays mono, otherwise stereo
     model: str = "tiny.en"
     long_pause: float = 5.0
+    leveler: bool = True  # False: gain and limiter only (loudness.normalizer)
+    audio_checks: str = "podcast"  # the check profile (qc/profiles/)
+    check_limits: dict[str, float] = dataclasses.field(default_factory=dict)  # over it
     id3_version: int = 4  # 4 or 3
     cover: Path | None = None
     path: Path | None = None  # the file it came from
@@ -71,12 +74,16 @@ _KINDS: dict[str, str] = {
     "channels": "int?",
     "model": "str",
     "long_pause": "float",
+    "leveler": "bool",
+    "audio_checks": "str",
+    "check_limits": "table",
     "id3_version": "int",
     "cover": "path?",
 }
 CONFIG_KEYS = tuple(_KINDS)
 
-_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path"}
+_KIND_NAMES = {"table": "a table of numbers", "bool": "true or false", "str": "a string",
+               "float": "a number", "int": "an integer", "path": "a path"}
 
 
 def default_config_path() -> Path | None:
@@ -202,7 +209,12 @@ def _type_problem(key: str, value: Any) -> str | None:
     base = kind.rstrip("?")
     ok: bool
     # bool is an int subclass in Python but never a sensible number here.
-    if isinstance(value, bool):
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif base == "table":  # names and ranges are the check profile's (qc.profile)
+        ok = isinstance(value, dict) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
+    elif isinstance(value, bool):
         ok = False
     elif base == "str":
         ok = isinstance(value, str)
@@ -225,5 +237,7 @@ def _coerce(key: str, value: Any) -> Any:
         return Path(value).expanduser()
     if base == "str":
         return value.strip()
+    if base == "table":
+        return {str(k): float(v) for k, v in value.items()}
     return value
 

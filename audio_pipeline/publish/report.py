@@ -72,4 +72,5 @@ def render_report(
         sentences=sentences,
         files=[Path(f).name for f in files],
         stage_seconds=summary.stage_seconds,
+        audio_checks=list(summary.audio_checks),
     )
