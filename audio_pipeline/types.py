@@ -342,9 +342,8 @@ class LoudnessSummary:
 class EpisodeSummary:
     """What was done to one episode: ``<slug>.result.json`` and one batch-report row.
 
-    ``invalid`` marks an episode that failed validation and never ran; ``reason`` says
-    why an episode was skipped ("up to date", "dry run"); ``wall_seconds`` is the
-    worker's time for the episode; ``fingerprint`` (result.json only) decides reruns.
+    ``invalid``: failed validation, never ran; ``reason``: why skipped ("up to date", "dry
+    run"); ``wall_seconds``: the worker's time; ``fingerprint`` (result.json) decides reruns.
     """
 
     slug: str
@@ -386,10 +385,7 @@ class EpisodeSummary:
         values["warnings"] = tuple(values.get("warnings") or ())
         values["audio_checks"] = tuple(AudioCheck(**{**c, "times": tuple(c.get("times") or ())})
                                        for c in values.get("audio_checks") or ())
-        values.setdefault("slug", "")
-        values.setdefault("audio", None)
-        values.setdefault("status", "failed")
-        return cls(**values)
+        return cls(**{"slug": "", "audio": None, "status": "failed", **values})
 
     @property
     def state(self) -> str:
