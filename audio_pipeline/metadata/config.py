@@ -52,6 +52,15 @@ class PodcastConfig:
     long_pause: float = 5.0
     id3_version: int = 4  # 4 or 3
     cover: Path | None = None
+    # The feed (publish.feed): where the output folder is served, so enclosures and
+    # transcript links are absolute URLs; the channel's iTunes fields.
+    feed_base_url: str = ""
+    feed_description: str = ""
+    feed_author: str = ""  # itunes:author; the publisher when empty
+    feed_category: str = "Technology"  # an Apple Podcasts category
+    feed_image: str = ""  # URL of the show's square artwork (JPEG or PNG)
+    feed_email: str = ""  # itunes:owner's address (with the publisher's name)
+    explicit: bool = False
     path: Path | None = None  # the file it came from
 
 
@@ -73,10 +82,18 @@ _KINDS: dict[str, str] = {
     "long_pause": "float",
     "id3_version": "int",
     "cover": "path?",
+    "feed_base_url": "str",
+    "feed_description": "str",
+    "feed_author": "str",
+    "feed_category": "str",
+    "feed_image": "str",
+    "feed_email": "str",
+    "explicit": "bool",
 }
 CONFIG_KEYS = tuple(_KINDS)
 
-_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path"}
+_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path",
+               "bool": "true or false"}
 
 
 def default_config_path() -> Path | None:
@@ -188,6 +205,10 @@ def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
         out.append(("id3_version", f"{cfg.id3_version} must be 3 or 4"))
     if not cfg.model.strip():
         out.append(("model", "must not be empty"))
+    for key in ("feed_base_url", "feed_image"):
+        value = getattr(cfg, key)
+        if value and not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+            out.append((key, f"{value!r} is not an http(s) URL"))
     return out
 
 
@@ -201,7 +222,9 @@ def _type_problem(key: str, value: Any) -> str | None:
     base = kind.rstrip("?")
     ok: bool
     # bool is an int subclass in Python but never a sensible number here.
-    if isinstance(value, bool):
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif isinstance(value, bool):
         ok = False
     elif base == "str":
         ok = isinstance(value, str)

@@ -1,0 +1,51 @@
+"""A batch's own pages beside `batch-report.json`: `report.html` (one row per episode,
+linking to each episode's report) and `feed.xml` (an item per published episode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audio_pipeline import fsutil
+from audio_pipeline.metadata.manifest import Manifest
+from audio_pipeline.publish.batch_page import BatchRow, render_batch_report
+from audio_pipeline.publish.feed import FeedItem, episode_item, render_feed
+from audio_pipeline.types import EpisodeSummary
+
+REPORT_HTML = "report.html"
+FEED_XML = "feed.xml"
+
+
+def _published(out_dir: Path, row: EpisodeSummary) -> bool:
+    """Done now or before (up to date), and its folder is there to link to."""
+    done = row.status == "ok" or (row.status == "skipped" and row.reason == "up to date")
+    return done and not row.invalid and (out_dir / row.slug / f"{row.slug}.mp3").is_file()
+
+
+def write_batch_pages(manifest: Manifest, out_dir: Path,
+                      rows: list[EpisodeSummary]) -> dict[str, Path]:
+    config = manifest.config
+    episodes = {e.slug: e for e in manifest.episodes}
+    items: list[FeedItem] = []
+    table: list[BatchRow] = []
+    for row in rows:
+        episode = episodes.get(row.slug)
+        published = _published(out_dir, row) and episode is not None
+        link = f"{row.slug}/{row.slug}.report.html" if published else ""
+        table.append(BatchRow(summary=row, title=episode.meta.title if episode else "",
+                              report=link))
+        if not published or episode is None:
+            continue
+        folder = out_dir / row.slug
+        items.append(episode_item(
+            episode, config, duration=row.duration,
+            mp3_bytes=(folder / f"{row.slug}.mp3").stat().st_size,
+            shownotes_html=(folder / f"{row.slug}.shownotes.html").read_text(encoding="utf-8"),
+            shownotes_text=(folder / f"{row.slug}.shownotes.txt").read_text(encoding="utf-8"),
+        ))
+    title = config.podcast or "Batch"
+    return {
+        "report": fsutil.write_text(out_dir / REPORT_HTML,
+                                    render_batch_report(table, title=title,
+                                                        language=config.language)),
+        "feed": fsutil.write_text(out_dir / FEED_XML, render_feed(config, items)),
+    }
