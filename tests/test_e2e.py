@@ -82,6 +82,12 @@ def test_process_writes_every_output(processed):
         ".shownotes.txt",
         ".shownotes.html",
         ".result.json",
+        ".report.html",
+        ".chapters.vtt",
+        ".transcript.json",
+        ".chapters.json",
+        ".html",
+        ".xml",
     ):
         path = folder / f"{slug}{suffix}"
         assert path.is_file() and path.stat().st_size > 0, path

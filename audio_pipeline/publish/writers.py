@@ -52,7 +52,8 @@ def render_vtt(segments: Sequence[Segment], voice: str = "") -> str:
     players show as the speaker."""
     blocks = ["WEBVTT\n"]
     # the voice annotation ends at ">", so the name cannot hold one
-    tag = f"<v {_vtt_escape(' '.join(voice.split())).replace('>', '&gt;')}>" if voice.strip() else ""
+    name = _vtt_escape(" ".join(voice.split())).replace(">", "&gt;")
+    tag = f"<v {name}>" if name else ""
     for cue in split_cues(segments):
         span = f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}"
         blocks.append(f"{span}\n{tag}{_vtt_escape(_wrap(cue.text))}\n")
