@@ -36,12 +36,14 @@ def write_batch_pages(manifest: Manifest, out_dir: Path,
         if not published or episode is None:
             continue
         folder = out_dir / row.slug
-        items.append(episode_item(
-            episode, config, duration=row.duration,
-            mp3_bytes=(folder / f"{row.slug}.mp3").stat().st_size,
-            shownotes_html=(folder / f"{row.slug}.shownotes.html").read_text(encoding="utf-8"),
-            shownotes_text=(folder / f"{row.slug}.shownotes.txt").read_text(encoding="utf-8"),
-        ))
+        try:
+            notes = {fmt: (folder / f"{row.slug}.shownotes.{fmt}").read_text(encoding="utf-8")
+                     for fmt in ("html", "txt")}
+            size = (folder / f"{row.slug}.mp3").stat().st_size
+        except (OSError, UnicodeDecodeError):
+            continue  # a folder changed by hand: the feed leaves it out, the table links it
+        items.append(episode_item(episode, config, duration=row.duration, mp3_bytes=size,
+                                  shownotes_html=notes["html"], shownotes_text=notes["txt"]))
     title = config.podcast or "Batch"
     return {
         "report": fsutil.write_text(out_dir / REPORT_HTML,
