@@ -221,3 +221,22 @@ def test_plot_draws_both_curves_the_target_ceiling_and_each_issue():
     assert plot.left < plot.markers[0].x < plot.right
     assert "target -16 LUFS" in plot.description
     assert json.dumps([t.label for t in plot.x_ticks]) == '["0:00", "0:05"]'
+
+
+def test_feed_settings_are_checked_where_the_config_is_read(tmp_path):
+    import pytest
+
+    from audio_pipeline.errors import ConfigError
+    from audio_pipeline.metadata.config import load_config
+
+    good = tmp_path / "good.toml"
+    good.write_text('feed_base_url = "https://cdn.example.org/p"\nexplicit = true\n')
+    cfg = load_config(good)
+    assert cfg.feed_base_url == "https://cdn.example.org/p" and cfg.explicit is True
+    bad = tmp_path / "bad.toml"
+    bad.write_text('feed_base_url = "cdn.example.org"\nexplicit = "yes"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad)
+    message = caught.value.one_line()
+    assert "bad.toml" in message and "feed_base_url" in message
+    assert "explicit: must be true or false" in message
