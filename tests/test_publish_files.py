@@ -240,3 +240,32 @@ def test_feed_settings_are_checked_where_the_config_is_read(tmp_path):
     message = caught.value.one_line()
     assert "bad.toml" in message and "feed_base_url" in message
     assert "explicit: must be true or false" in message
+
+
+def test_a_batch_run_with_only_some_episodes_keeps_the_others_in_feed_and_report(tmp_path):
+    """`batch --only b` (b failed this time) must not drop a, published before, from
+    feed.xml or report.html."""
+    from audio_pipeline.batch.pages import write_batch_pages
+    from audio_pipeline.metadata.manifest import Manifest
+    from audio_pipeline.types import EpisodeSummary
+
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "a.mp3").write_bytes(b"\xff\xfb" * 500)
+    (out / "a" / "a.shownotes.html").write_text("<p>Chapters:<br>\n00:00 A</p>\n")
+    (out / "a" / "a.shownotes.txt").write_text("Chapters:\n00:00 A\n")
+    done = EpisodeSummary(slug="a", audio="a.wav", status="ok", duration=61.0)
+    (out / "a" / "a.result.json").write_text(json.dumps(done.to_json()))
+    config = PodcastConfig(podcast="P", feed_base_url="https://cdn.example.org")
+    episodes = tuple(Episode(Path(f"{s}.wav"), EpisodeMeta(title=t), s)
+                     for s, t in (("a", HOSTILE), ("b", "Bee")))
+    failed = EpisodeSummary(slug="b", audio="b.wav", status="failed", error="decode: broken")
+    pages = write_batch_pages(Manifest(config, episodes, tmp_path / "m.toml"), out, [failed])
+    feed = feedparser.parse(pages["feed"].read_bytes())
+    assert [e.id for e in feed.entries] == ["a"] and feed.entries[0].title == HOSTILE
+    assert feed.entries[0].enclosures[0].length == "1000"
+    assert feed.entries[0].itunes_duration == "00:01:01"
+    report = pages["report"].read_text(encoding="utf-8")
+    assert report.count('<tr class="episode">') == 2
+    assert 'href="a/a.report.html"' in report and 'href="b/' not in report
+    assert "decode: broken" in report and "<script>alert" not in report

@@ -3,6 +3,7 @@ linking to each episode's report) and `feed.xml` (an item per published episode)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from audio_pipeline import fsutil
@@ -21,10 +22,23 @@ def _published(out_dir: Path, row: EpisodeSummary) -> bool:
     return done and not row.invalid and (out_dir / row.slug / f"{row.slug}.mp3").is_file()
 
 
+def _recorded(out_dir: Path, slug: str) -> EpisodeSummary | None:
+    try:
+        doc = json.loads((out_dir / slug / f"{slug}.result.json").read_text("utf-8"))
+        return EpisodeSummary.from_json(doc)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def write_batch_pages(manifest: Manifest, out_dir: Path,
                       rows: list[EpisodeSummary]) -> dict[str, Path]:
+    """Both pages from this run's ``rows``, plus the manifest's other episodes published
+    by an earlier run (a run with ``--only`` must not drop them from the feed)."""
     config = manifest.config
     episodes = {e.slug: e for e in manifest.episodes}
+    seen = {r.slug for r in rows}
+    rows = list(rows) + [r for e in manifest.episodes if e.slug not in seen
+                         for r in [_recorded(out_dir, e.slug)] if r is not None]
     items: list[FeedItem] = []
     table: list[BatchRow] = []
     for row in rows:
