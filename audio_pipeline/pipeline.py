@@ -223,7 +223,8 @@ def process_episode(
                 audio_checks=checks,
             )
             summary = result_summary(result, fingerprint)
-            fsutil.write_text(staging / names["report"], _report_html(result, summary, segments))
+            fsutil.write_text(staging / names["report"],
+                              _report_html(result, summary, segments, mp3))
             fsutil.write_text(
                 staging / names["result"],
                 json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n",
@@ -293,7 +294,10 @@ def episode_verdict(result: EpisodeResult) -> str:
     return f"transcribed {words} words; no source text given, so the narration was not checked"
 
 
-def _report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[Segment]) -> str:
+def _report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[Segment],
+                 mp3: Path) -> str:
+    from audio_pipeline.metadata.tag_readback import read_tags
+    from audio_pipeline.publish.plot import LoudnessCurves
     from audio_pipeline.publish.report import render_report
 
     return render_report(
@@ -304,6 +308,8 @@ def _report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[
         verdict=episode_verdict(result),
         files=sorted(p.name for p in result.outputs.values()),
         mp3_name=result.outputs["mp3"].name,
+        curves=LoudnessCurves.of(result.loudness) if result.loudness else None,
+        tags=read_tags(mp3),  # what the file holds, read back, not what was meant
     )
 
 
@@ -320,13 +326,18 @@ def _publish(
     segments: list[Segment],
 ) -> dict[str, Path]:
     from audio_pipeline.metadata.shownotes import render_shownotes
+    from audio_pipeline.publish.listener import write_listener_files
+    from audio_pipeline.publish.podcast20 import listing_chapters
     from audio_pipeline.publish.writers import write_transcripts
 
     slug = episode.slug
+    chapters = listing_chapters(alignment.chapters if alignment else (), transcript.duration,
+                                episode.meta.title or slug)
     outputs = write_transcripts(
         segments,
         staging,
         slug,
+        voice=episode.meta.narrator,
         language=transcript.language,
         model=transcript.model,
         duration=round(transcript.duration, 3),
@@ -343,12 +354,15 @@ def _publish(
             staging / f"{slug}.narration.md",
             render_narration_report(alignment, title=episode.meta.title),
         )
-    outputs["shownotes_txt"] = fsutil.write_text(
-        staging / f"{slug}.shownotes.txt", render_shownotes(episode.meta, config, fmt="text")
-    )
+    notes = {fmt: render_shownotes(episode.meta, config, fmt=fmt, chapters=chapters)
+             for fmt in ("text", "html")}
+    outputs["shownotes_txt"] = fsutil.write_text(staging / f"{slug}.shownotes.txt", notes["text"])
     outputs["shownotes_html"] = fsutil.write_text(
-        staging / f"{slug}.shownotes.html", render_shownotes(episode.meta, config, fmt="html")
-    )
+        staging / f"{slug}.shownotes.html", notes["html"])
+    outputs.update(write_listener_files(
+        staging, episode, config, segments=segments, chapters=chapters,
+        duration=transcript.duration, mp3=staging / f"{slug}.mp3",
+        shownotes_html=notes["html"], shownotes_text=notes["text"]))
     return outputs
 
 

@@ -11,6 +11,7 @@ need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)   # test fixtures only
 command -v sox >/dev/null 2>&1 || need_apt+=(sox)               # test fixtures only
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)     # browser tests (Playwright drives it)
 if [ "${#need_apt[@]}" -gt 0 ] && [ -z "${SKIP_APT:-}" ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "setup: installing ${need_apt[*]} (apt)" >&2

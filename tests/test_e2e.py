@@ -40,7 +40,7 @@ def _referee(mp3) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory, samples_dir):
+def processed(tmp_path_factory, samples_dir, isolated_cache):
     out = tmp_path_factory.mktemp("out")
     sample = samples_dir / "compute-trends"
     args = [
@@ -63,7 +63,11 @@ def processed(tmp_path_factory, samples_dir):
         "is calculated, as well as looks at how the amount of compute used to train AI "
         "models has increased significantly in recent years.",
     ]
-    result = CliRunner().invoke(cli, args)
+    # a module fixture runs before the autouse cache env is set: set it here, so the run
+    # never reads a developer's cache and leaves the transcript for later tests to reuse
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUDIO_PIPELINE_CACHE", str(isolated_cache))
+        result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return out / "compute-trends-across-three-eras-of-machine-learning", result.output
 
@@ -82,6 +86,12 @@ def test_process_writes_every_output(processed):
         ".shownotes.txt",
         ".shownotes.html",
         ".result.json",
+        ".report.html",
+        ".chapters.vtt",
+        ".transcript.json",
+        ".chapters.json",
+        ".html",
+        ".xml",
     ):
         path = folder / f"{slug}{suffix}"
         assert path.is_file() and path.stat().st_size > 0, path

@@ -36,8 +36,8 @@ def test_report_separates_confident_issues_from_notes_and_escapes_text():
     ))
     # one rule for every report (align.verdict): the intro is a note, as in narration.md
     assert "To fix (1)" in html and "Notes (2)" in html
-    assert 'data-t="62.0">01:02</button>' in html
-    title = html.split("<h1>")[1].split("</h1>")[0]
+    assert 'data-t="62.0" aria-label="Play from 01:02">01:02</button>' in html
+    title = html.split("<h1 dir=\"auto\">")[1].split("</h1>")[0]
     assert title == "T &amp; &lt;i&gt;"
     assert 'class="skipped"' in html
     assert '<a href="ep.srt">' in html

@@ -21,8 +21,9 @@ def _segment(i: int, start: float, words: list[str], step: float = 0.4) -> Segme
 
 def test_srt_has_numbered_cues_with_comma_milliseconds():
     srt = render_srt([_segment(0, 1.5, ["Hello", "world."]), _segment(1, 3661.25, ["Bye."])])
-    assert srt.startswith("1\n00:00:01,500 --> 00:00:02,220\nHello world.\n")
-    assert "2\n01:01:01,250 --> 01:01:01,570\nBye.\n" in srt
+    # each cue stays up at least a second (the words took 0.72 s and 0.32 s)
+    assert srt.startswith("1\n00:00:01,500 --> 00:00:02,500\nHello world.\n")
+    assert "2\n01:01:01,250 --> 01:01:02,250\nBye.\n" in srt
 
 
 def test_vtt_escapes_ampersand_and_less_than_in_cue_text():

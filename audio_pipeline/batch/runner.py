@@ -231,6 +231,10 @@ def _run_batch(manifest: Manifest, out_dir: Path, *, jobs: int | None, force: bo
         record(row)
     report.finished = time.time()
     record()
+    if not dry_run:
+        from audio_pipeline.batch.pages import write_batch_pages
+
+        write_batch_pages(manifest, out_dir, report.episodes)
     emit(BatchFinished(counts=report.counts, wall_seconds=report.wall_seconds))
     return report
 

@@ -55,6 +55,15 @@ class PodcastConfig:
     check_limits: dict[str, float] = dataclasses.field(default_factory=dict)  # over it
     id3_version: int = 4  # 4 or 3
     cover: Path | None = None
+    # The feed (publish.feed): where the output folder is served, so enclosures and
+    # transcript links are absolute URLs; the channel's iTunes fields.
+    feed_base_url: str = ""
+    feed_description: str = ""
+    feed_author: str = ""  # itunes:author; the publisher when empty
+    feed_category: str = "Technology"  # an Apple Podcasts category
+    feed_image: str = ""  # URL of the show's square artwork (JPEG or PNG)
+    feed_email: str = ""  # itunes:owner's address (with the publisher's name)
+    explicit: bool = False
     path: Path | None = None  # the file it came from
 
 
@@ -79,6 +88,13 @@ _KINDS: dict[str, str] = {
     "check_limits": "table",
     "id3_version": "int",
     "cover": "path?",
+    "feed_base_url": "str",
+    "feed_description": "str",
+    "feed_author": "str",
+    "feed_category": "str",
+    "feed_image": "str",
+    "feed_email": "str",
+    "explicit": "bool",
 }
 CONFIG_KEYS = tuple(_KINDS)
 
@@ -196,6 +212,10 @@ def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
         out.append(("id3_version", f"{cfg.id3_version} must be 3 or 4"))
     if not cfg.model.strip():
         out.append(("model", "must not be empty"))
+    for key in ("feed_base_url", "feed_image"):
+        value = getattr(cfg, key)
+        if value and not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+            out.append((key, f"{value!r} is not an http(s) URL"))
     return out
 
 

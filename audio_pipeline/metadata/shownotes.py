@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -44,9 +45,10 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from audio_pipeline.errors import ShowNotesError
+from audio_pipeline.formatting import clock
 from audio_pipeline.metadata.config import PodcastConfig
 from audio_pipeline.metadata.slug import slugify
-from audio_pipeline.types import EpisodeMeta
+from audio_pipeline.types import ChapterMark, EpisodeMeta
 
 # --------------------------------------------------------------------------- import
 
@@ -316,9 +318,13 @@ TEMPLATE_NAMES = {"text": "shownotes.txt.j2", "html": "shownotes.html.j2"}
 
 
 def render_shownotes(
-    meta: EpisodeMeta, config: PodcastConfig, fmt: Literal["text", "html"] = "text"
+    meta: EpisodeMeta, config: PodcastConfig, fmt: Literal["text", "html"] = "text",
+    chapters: Sequence[ChapterMark] = (),
 ) -> str:
     """Show notes in the feed's layout, as plain text or as HTML for a feed description.
+
+    ``chapters`` are listed one per line as ``MM:SS Title`` (``H:MM:SS`` past an hour),
+    the form podcast apps turn into chapters; the first should start at 0:00.
 
     Episode fields come from ``meta`` as they are (an empty narrator means no credit);
     the config fills podcast and publisher when ``meta`` leaves them empty and gives the
@@ -340,7 +346,8 @@ def render_shownotes(
     )
     try:
         template = env.get_template(TEMPLATE_NAMES[fmt])
-        rendered = template.render(**_context(meta, config))
+        rendered = template.render(**_context(meta, config), chapters=[
+            (clock(c.start, pad=True), " ".join(c.title.split())) for c in chapters])
     except jinja2.TemplateNotFound:
         raise ShowNotesError(f"template {TEMPLATE_NAMES[fmt]} not found in "
                              f"{', '.join(search)}") from None

@@ -1,8 +1,9 @@
-"""Publish: what listeners and producers read, written from the aligned episode.
+"""Publish: what listeners, podcast apps and producers read, from the aligned episode.
 
 Takes the transcript and the ``Alignment`` (or the transcript alone); gives segments in
-the article's spelling (``segments``), subtitles and transcripts (``writers``), the
-narrator's pickup list (``pickups``) and the producer's HTML report (``report``).
+the article's spelling (``segments``), captions and transcripts (``cues``, ``writers``),
+Podcasting 2.0 files, the transcript page and the feed (``listener``), the narrator's
+pickup list (``pickups``) and the producer's HTML report with its plot (``report``).
 """
 
 from audio_pipeline.publish.pickups import render_narration_report

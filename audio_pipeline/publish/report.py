@@ -1,7 +1,10 @@
-"""The episode report a producer opens in a browser: verdict, loudness, issues, transcript.
+"""The episode report a producer opens in a browser: verdict, the loudness plot and
+figures, issues, chapters, the tags written, warnings, transcript.
 
-Rendered from the same EpisodeSummary as `<slug>.result.json` plus the alignment, with a
-jinja2 template (autoescaped); timestamps are buttons that seek the episode's audio player.
+Rendered from the same EpisodeSummary as `<slug>.result.json` plus the alignment, the
+loudness curves (``plot.LoudnessCurves``) and the tags read back from the MP3, with
+jinja2 templates (autoescaped; one partial per section); timestamps are buttons that
+seek the episode's audio player.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from audio_pipeline.align.verdict import notes, to_fix
 from audio_pipeline.formatting import clock, fixed
+from audio_pipeline.metadata.tag_readback import TagReadback
+from audio_pipeline.publish.plot import LoudnessCurves, build_plot
 from audio_pipeline.types import Alignment, EpisodeMeta, EpisodeSummary, Segment
 
 
@@ -43,6 +48,8 @@ def render_report(
     verdict: str,
     files: Sequence[str],
     mp3_name: str | None,
+    curves: LoudnessCurves | None = None,
+    tags: TagReadback | None = None,
 ) -> str:
     """HTML for `<slug>.report.html`; `files` are names relative to the report's folder."""
     if alignment is not None:
@@ -54,8 +61,13 @@ def render_report(
     else:
         sentences = [{"start": s.start, "text": s.text, "status": "read"} for s in segments]
         fix, others, chapters = [], [], []
+    plot = (build_plot(curves, [*fix, *others], summary.duration)
+            if curves is not None and curves.before else None)
     template = _environment().get_template("report.html.j2")
     return template.render(
+        language=meta.language or "en",
+        plot=plot,
+        tags=tag_rows(tags) if tags is not None else [],
         title=meta.title or summary.slug,
         slug=summary.slug,
         authors=", ".join(meta.authors),
@@ -74,3 +86,30 @@ def render_report(
         stage_seconds=summary.stage_seconds,
         audio_checks=list(summary.audio_checks),
     )
+
+
+def tag_rows(tags: TagReadback) -> list[tuple[str, str]]:
+    """The ID3 frames as read back from the MP3, as (name, value) rows."""
+    def text(value: object) -> str:
+        if isinstance(value, list | tuple):
+            return "; ".join(str(v) for v in value)
+        return "" if value is None else str(value)
+
+    rows = [
+        ("ID3 version", f"2.{tags.version}" if tags.version else "none"),
+        ("title (TIT2)", text(tags.title)),
+        ("authors (TPE1)", text(tags.authors)),
+        ("narrator", text(tags.narrator)),
+        ("podcast (TALB)", text(tags.podcast)),
+        ("publisher", text(tags.publisher)),
+        ("source URL", text(tags.source_url)),
+        ("date", text(tags.date)),
+        ("episode", text(tags.episode_number)),
+        ("season", text(tags.season)),
+        ("language (TLAN)", text(tags.language)),
+        ("summary", text(tags.summary)),
+        ("chapters (CHAP)", "; ".join(f"{clock(c.start)} {c.title}" for c in tags.chapters)),
+        ("transcript (USLT)", f"{len(tags.transcript)} characters" if tags.transcript else ""),
+        ("cover (APIC)", f"{tags.cover.mime}, {tags.cover.bytes} bytes" if tags.cover else ""),
+    ]
+    return [(name, value) for name, value in rows if value]

@@ -1,88 +1,24 @@
 """Transcript writers, one per format, chosen from a table (as whisper's get_writer).
 
-Subtitles follow common accessibility guidance: at most two lines of about 42
-characters and about 7 seconds per cue, split at word boundaries using word times.
+Subtitles follow common accessibility guidance (``cues``): at most two lines of 42
+characters, 1 to 7 seconds per cue, cut at sentence or clause boundaries using word times.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audio_pipeline import fsutil
-from audio_pipeline.types import Segment, Word
+from audio_pipeline.publish.cues import CUE_CHARS, CUE_SECONDS, LINE_CHARS, Cue, split_cues, wrap
+from audio_pipeline.types import ChapterMark, Segment
 
-LINE_CHARS = 42
-CUE_CHARS = 2 * LINE_CHARS
-CUE_SECONDS = 7.0
-CLAUSE_ENDS = (".", ",", ";", ":", "?", "!", "—")
+__all__ = ["CUE_CHARS", "CUE_SECONDS", "LINE_CHARS", "Cue", "split_cues", "render_srt",
+           "render_vtt", "render_chapters_vtt", "render_txt", "render_json", "WRITERS",
+           "write_transcripts"]
 
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str
-
-
-def split_cues(segments: Sequence[Segment]) -> list[Cue]:
-    """Break segments into subtitle-sized cues, never overlapping and never zero-length."""
-    cues: list[Cue] = []
-    for seg in segments:
-        text = " ".join(seg.text.split())
-        if not text:
-            continue
-        fits = _fits(text) and seg.end - seg.start <= CUE_SECONDS
-        if fits or not seg.words:
-            cues.append(Cue(seg.start, seg.end, text))
-            continue
-        cues.extend(_split_words(seg.words))
-    return _tidy(cues)
-
-
-def _split_words(words: Sequence[Word]) -> list[Cue]:
-    """Greedy cues, but a full cue breaks after its last clause-ending word when that is
-    past its first third, so a cue rarely ends mid-phrase or starts with a lone word."""
-    cues: list[Cue] = []
-    chunk: list[Word] = []
-    for word in words:
-        candidate = " ".join(w.text for w in [*chunk, word])
-        too_long = not _fits(candidate) or (chunk and word.end - chunk[0].start > CUE_SECONDS)
-        if chunk and too_long:
-            cut = _clause_break(chunk)
-            cues.append(_cue(chunk[:cut]))
-            chunk = chunk[cut:]
-        chunk.append(word)
-    if chunk:
-        cues.append(_cue(chunk))
-    return cues
-
-
-def _clause_break(chunk: list[Word]) -> int:
-    for i in range(len(chunk) - 1, len(chunk) // 3 - 1, -1):
-        if chunk[i].text.rstrip("\"'”’)]").endswith(CLAUSE_ENDS):
-            return i + 1
-    return len(chunk)
-
-
-def _cue(words: Sequence[Word]) -> Cue:
-    return Cue(words[0].start, words[-1].end, " ".join(w.text for w in words))
-
-
-def _tidy(cues: list[Cue]) -> list[Cue]:
-    """Players reject overlapping or empty cues: clip each to start after the previous."""
-    tidy: list[Cue] = []
-    last_end = 0.0
-    for cue in sorted(cues, key=lambda c: c.start):
-        start = max(cue.start, last_end)
-        end = max(cue.end, start + 0.05)
-        tidy.append(Cue(start, end, cue.text))
-        last_end = end
-    return tidy
 
 
 def _timestamp(seconds: float, sep: str) -> str:
@@ -94,11 +30,13 @@ def _timestamp(seconds: float, sep: str) -> str:
 
 
 def _wrap(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) or text
+    return "\n".join(wrap(text))
 
 
-def _fits(text: str) -> bool:
-    return len(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) <= 2
+def _vtt_escape(text: str) -> str:
+    # "-->" inside cue text would end the cue early in a WebVTT parser; a raw "<" starts a
+    # tag (an article's "<x>" vanished on screen) and "&" an entity, so both are escaped.
+    return text.replace("-->", "->").replace("&", "&amp;").replace("<", "&lt;")
 
 
 def render_srt(segments: Sequence[Segment]) -> str:
@@ -109,15 +47,25 @@ def render_srt(segments: Sequence[Segment]) -> str:
     return "\n".join(blocks)
 
 
-def render_vtt(segments: Sequence[Segment]) -> str:
+def render_vtt(segments: Sequence[Segment], voice: str = "") -> str:
+    """WebVTT captions; ``voice`` (the narrator) opens each cue as ``<v Name>``, which
+    players show as the speaker."""
     blocks = ["WEBVTT\n"]
+    # the voice annotation ends at ">", so the name cannot hold one
+    name = _vtt_escape(" ".join(voice.split())).replace(">", "&gt;")
+    tag = f"<v {name}>" if name else ""
     for cue in split_cues(segments):
         span = f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}"
-        # "-->" inside cue text would end the cue early in a WebVTT parser; a raw "<" starts a
-        # tag (an article's "<x>" vanished on screen) and "&" an entity, so both are escaped.
-        text = _wrap(cue.text.replace("-->", "->"))
-        text = text.replace("&", "&amp;").replace("<", "&lt;")
-        blocks.append(f"{span}\n{text}\n")
+        blocks.append(f"{span}\n{tag}{_vtt_escape(_wrap(cue.text))}\n")
+    return "\n".join(blocks)
+
+
+def render_chapters_vtt(chapters: Sequence[ChapterMark]) -> str:
+    """A WebVTT chapters track (``<track kind="chapters">``): one cue per chapter."""
+    blocks = ["WEBVTT\n"]
+    for n, ch in enumerate(chapters, start=1):
+        span = f"{_timestamp(ch.start, '.')} --> {_timestamp(ch.end, '.')}"
+        blocks.append(f"chapter-{n}\n{span}\n{_vtt_escape(' '.join(ch.title.split()))}\n")
     return "\n".join(blocks)
 
 
@@ -159,7 +107,7 @@ Renderer = Callable[..., str]
 
 WRITERS: dict[str, Renderer] = {
     "srt": lambda segments, **info: render_srt(segments),
-    "vtt": lambda segments, **info: render_vtt(segments),
+    "vtt": lambda segments, voice="", **info: render_vtt(segments, voice),
     "txt": lambda segments, **info: render_txt(segments),
     "json": render_json,
 }
@@ -170,11 +118,15 @@ def write_transcripts(
     out_dir: Path,
     slug: str,
     formats: Sequence[str] = tuple(WRITERS),
+    voice: str = "",
     **info: Any,
 ) -> dict[str, Path]:
-    """Write each requested format atomically; returns format -> path."""
+    """Write each requested format atomically; returns format -> path. ``voice`` names
+    the speaker in the WebVTT cues; ``info`` heads the JSON document."""
     written: dict[str, Path] = {}
     for fmt in formats:
         render = WRITERS[fmt]
-        written[fmt] = fsutil.write_text(out_dir / f"{slug}.{fmt}", render(segments, **info))
+        extra = {"voice": voice} if fmt == "vtt" else {}
+        written[fmt] = fsutil.write_text(out_dir / f"{slug}.{fmt}",
+                                         render(segments, **extra, **info))
     return written
