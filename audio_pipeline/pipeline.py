@@ -32,7 +32,6 @@ from audio_pipeline.types import (
     EpisodeResult,
     EpisodeSummary,
     LoudnessSummary,
-    Segment,
     Transcript,
 )
 
@@ -192,20 +191,23 @@ def process_episode(
             checks = _audio_checks(recording, episode, config)
             run.warnings.extend(f"audio check failed: {c.name} {c.detail}" for c in checks
                                 if c.status == "fail")
-        segments = _published_segments(transcript, alignment)
+        from audio_pipeline.publish import episode_files
+
+        segments = episode_files.published_segments(transcript, alignment)
         with run.stage("tags"):
             run.warnings.extend(
                 write_tags(
                     mp3,
                     episode.meta,
                     chapters=alignment.chapters if alignment else (),
-                    transcript_text=_plain_text(segments),
+                    transcript_text=episode_files.plain_text(segments),
                     version=config.id3_version,
                     duration=transcript.duration or None,
                 )
             )
         with run.stage("publish"):
-            outputs = _publish(staging, episode, config, transcript, alignment, segments)
+            outputs = episode_files.publish_files(
+                staging, episode, config, transcript, alignment, segments)
             outputs["mp3"] = mp3
             names = {kind: path.name for kind, path in outputs.items()}
             names["result"] = f"{episode.slug}{RESULT_SUFFIX}"
@@ -224,7 +226,8 @@ def process_episode(
             )
             summary = result_summary(result, fingerprint)
             fsutil.write_text(staging / names["report"],
-                              _report_html(result, summary, segments, mp3))
+                              episode_files.report_html(
+                                  result, summary, segments, mp3, episode_verdict(result)))
             fsutil.write_text(
                 staging / names["result"],
                 json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n",
@@ -276,15 +279,6 @@ def _span_scorer(transcriber: Transcriber, audio: Audio) -> TimedScorer | None:
     return TimedScorer(inner) if inner is not None else None
 
 
-def _published_segments(transcript: Transcript, alignment: Alignment | None) -> list[Segment]:
-    """The article's own words where a source is given; Whisper's words elsewhere."""
-    if alignment is None:
-        return list(transcript.segments)
-    from audio_pipeline.publish.segments import timed_source_segments
-
-    return list(timed_source_segments(alignment, transcript))
-
-
 def episode_verdict(result: EpisodeResult) -> str:
     if result.alignment is not None:
         from audio_pipeline.align.verdict import verdict
@@ -292,78 +286,6 @@ def episode_verdict(result: EpisodeResult) -> str:
         return verdict(result.alignment)
     words = len(result.transcript.words) if result.transcript else 0
     return f"transcribed {words} words; no source text given, so the narration was not checked"
-
-
-def _report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[Segment],
-                 mp3: Path) -> str:
-    from audio_pipeline.metadata.tag_readback import read_tags
-    from audio_pipeline.publish.plot import LoudnessCurves
-    from audio_pipeline.publish.report import render_report
-
-    return render_report(
-        result.episode.meta,
-        summary,
-        alignment=result.alignment,
-        segments=segments,
-        verdict=episode_verdict(result),
-        files=sorted(p.name for p in result.outputs.values()),
-        mp3_name=result.outputs["mp3"].name,
-        curves=LoudnessCurves.of(result.loudness) if result.loudness else None,
-        tags=read_tags(mp3),  # what the file holds, read back, not what was meant
-    )
-
-
-def _plain_text(segments: list[Segment]) -> str:
-    return "\n".join(" ".join(s.text.split()) for s in segments if s.text.strip())
-
-
-def _publish(
-    staging: Path,
-    episode: Episode,
-    config: PodcastConfig,
-    transcript: Transcript,
-    alignment: Alignment | None,
-    segments: list[Segment],
-) -> dict[str, Path]:
-    from audio_pipeline.metadata.shownotes import render_shownotes
-    from audio_pipeline.publish.listener import write_listener_files
-    from audio_pipeline.publish.podcast20 import listing_chapters
-    from audio_pipeline.publish.writers import write_transcripts
-
-    slug = episode.slug
-    chapters = listing_chapters(alignment.chapters if alignment else (), transcript.duration,
-                                episode.meta.title or slug)
-    outputs = write_transcripts(
-        segments,
-        staging,
-        slug,
-        voice=episode.meta.narrator,
-        language=transcript.language,
-        model=transcript.model,
-        duration=round(transcript.duration, 3),
-        source_aligned=alignment is not None,
-    )
-    if alignment is not None:
-        from audio_pipeline.publish.pickups import render_narration_report
-
-        outputs["alignment"] = fsutil.write_text(
-            staging / f"{slug}.alignment.json",
-            json.dumps(alignment.to_json(), ensure_ascii=False, indent=2) + "\n",
-        )
-        outputs["narration"] = fsutil.write_text(
-            staging / f"{slug}.narration.md",
-            render_narration_report(alignment, title=episode.meta.title),
-        )
-    notes = {fmt: render_shownotes(episode.meta, config, fmt=fmt, chapters=chapters)
-             for fmt in ("text", "html")}
-    outputs["shownotes_txt"] = fsutil.write_text(staging / f"{slug}.shownotes.txt", notes["text"])
-    outputs["shownotes_html"] = fsutil.write_text(
-        staging / f"{slug}.shownotes.html", notes["html"])
-    outputs.update(write_listener_files(
-        staging, episode, config, segments=segments, chapters=chapters,
-        duration=transcript.duration, mp3=staging / f"{slug}.mp3",
-        shownotes_html=notes["html"], shownotes_text=notes["text"]))
-    return outputs
 
 
 def result_summary(result: EpisodeResult, fingerprint: str | None = None) -> EpisodeSummary:

@@ -4,6 +4,8 @@ linking to each episode's report) and `feed.xml` (an item per published episode)
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from audio_pipeline import fsutil
@@ -56,12 +58,17 @@ def write_batch_pages(manifest: Manifest, out_dir: Path,
             size = (folder / f"{row.slug}.mp3").stat().st_size
         except (OSError, UnicodeDecodeError):
             continue  # a folder changed by hand: the feed leaves it out, the table links it
+        if row.language:  # as decided for this episode, not "auto"
+            episode = replace(episode, meta=replace(episode.meta, language=row.language))
         items.append(episode_item(episode, config, duration=row.duration, mp3_bytes=size,
                                   shownotes_html=notes["html"], shownotes_text=notes["txt"]))
     title = config.podcast or "Batch"
+    languages = Counter(r.language for r in rows if r.language)
+    language = (config.language if config.language != "auto"
+                else languages.most_common(1)[0][0] if languages else "en")
     return {
         "report": fsutil.write_text(out_dir / REPORT_HTML,
                                     render_batch_report(table, title=title,
-                                                        language=config.language)),
+                                                        language=language)),
         "feed": fsutil.write_text(out_dir / FEED_XML, render_feed(config, items)),
     }

@@ -154,6 +154,16 @@ def _clock(seconds: float) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+def channel_language(config: PodcastConfig, items: Sequence[FeedItem]) -> str:
+    """The config's language; with "auto", the language most of the episodes are in."""
+    if config.language != "auto":
+        return config.language
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.language] = counts.get(item.language, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else "en"
+
+
 def render_feed(config: PodcastConfig, items: Sequence[FeedItem]) -> str:
     """An RSS 2.0 feed of ``items`` (in the given order) for the podcast in ``config``."""
     fg = FeedGenerator()
@@ -165,7 +175,7 @@ def render_feed(config: PodcastConfig, items: Sequence[FeedItem]) -> str:
     fg.title(title)
     fg.link(href=config.feed_base_url or "./", rel="alternate")
     fg.description(config.feed_description or title)
-    fg.language(config.language)
+    fg.language(channel_language(config, items))
     fg.generator(GENERATOR)
     fg.podcast.itunes_author(author)
     fg.podcast.itunes_explicit("yes" if config.explicit else "no")
