@@ -137,7 +137,8 @@ def profile(language: str) -> LanguageProfile:
 
 # --------------------------------------------------------------------------- detection
 
-AUDIO_SURE = 0.5  # below this Whisper's guess does not overrule the article
+AUDIO_SURE = 0.8  # below this Whisper's guess does not overrule the article (espeak
+# Portuguese sounds Hungarian to base at p=0.66; real speech in another language is > 0.9)
 DETECT_MIN_CHARS = 40  # below this a text says little about its language
 DETECT_SAMPLE_CHARS = 20_000  # a long article's start is enough, and lingua is linear
 
