@@ -18,6 +18,7 @@ from audio_pipeline.cli.common import (
     EXIT_USAGE,
     config_option,
     echo_err,
+    engine_options,
     handle_errors,
     print_table,
 )
@@ -41,6 +42,7 @@ from audio_pipeline.types import EpisodeSummary
               "$DASK_SCHEDULER_ADDRESS; unset: local worker processes).")
 @click.option("--model", default=None, help="Whisper model (default: config, else tiny.en).")
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@engine_options
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; only failures and the exit code.")
 @click.option("--log-json", is_flag=True, help="Progress as JSON lines on stderr "
@@ -50,7 +52,7 @@ from audio_pipeline.types import EpisodeSummary
 def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry_run: bool,
           only: tuple[str, ...], scheduler: str | None, model: str | None,
           allow_download: bool, no_cache: bool, quiet: bool, log_json: bool,
-          config_path: Path | None) -> None:
+          config_path: Path | None, engine: str | None, vad: bool | None) -> None:
     """Process every episode of MANIFEST: validate all first, then run them in parallel.
 
     Finished episodes whose inputs and settings did not change are skipped; each episode
@@ -64,7 +66,8 @@ def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry
     try:
         config = load_config(config_path)
         manifest = load_manifest(manifest_path, config, check_files=True, strict=False,
-                                 overrides={"model": model})
+                                 overrides={"model": model, "engine": engine,
+                                            "vad": vad})
         select(manifest.episodes, only, dropped_slugs(manifest))
     except (ConfigError, ManifestError, BatchError) as exc:
         echo_err(f"error: {exc.one_line()}")
@@ -168,7 +171,7 @@ def shownotes_import(listing: Path, output: Path) -> None:
 @config_option
 @handle_errors
 def shownotes_render(manifest_path: Path, slug: str | None, as_html: bool,
-                     config_path: Path | None) -> None:
+                     config_path: Path | None, engine: str | None, vad: bool | None) -> None:
     """Print the show notes of a manifest's episodes, as text or HTML."""
     from audio_pipeline.metadata.config import load_config
     from audio_pipeline.metadata.manifest import load_manifest

@@ -11,6 +11,7 @@ import click
 from audio_pipeline.cli.common import (
     config_option,
     echo_err,
+    engine_options,
     handle_errors,
     meta_kwargs,
     metadata_options,
@@ -45,6 +46,7 @@ from audio_pipeline.cli.common import (
     "CTranslate2 folder or Whisper name (default: config, else tiny.en).",
 )
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@engine_options
 @click.option(
     "--preset", default=None, help="Loudness preset (podcast, podcast-mono, ebu-r128, streaming)."
 )
@@ -65,6 +67,8 @@ def process(
     true_peak: float | None,
     no_cache: bool,
     id3v23: bool,
+    engine: str | None,
+    vad: bool | None,
     **meta: Any,
 ) -> None:
     """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
@@ -76,6 +80,8 @@ def process(
     config = with_overrides(
         load_config(config_path),
         model=model,
+        engine=engine,
+        vad=vad,
         loudness_preset=preset,
         target_lufs=target,
         true_peak=true_peak,

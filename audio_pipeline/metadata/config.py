@@ -49,6 +49,9 @@ class PodcastConfig:
     sample_rate: int = 44100
     channels: int | None = None  # None: mono narration stays mono, otherwise stereo
     model: str = "tiny.en"
+    engine: str = "openai-whisper"  # or "faster-whisper" (the `fast` extra)
+    vad: bool = False  # faster-whisper: skip silence with its bundled Silero VAD
+    compute_type: str = "auto"  # faster-whisper: auto = float32 on a CPU, float16 on a GPU
     long_pause: float = 5.0
     id3_version: int = 4  # 4 or 3
     cover: Path | None = None
@@ -70,13 +73,20 @@ _KINDS: dict[str, str] = {
     "sample_rate": "int",
     "channels": "int?",
     "model": "str",
+    "engine": "str",
+    "vad": "bool",
+    "compute_type": "str",
     "long_pause": "float",
     "id3_version": "int",
     "cover": "path?",
 }
 CONFIG_KEYS = tuple(_KINDS)
 
-_KIND_NAMES = {"str": "a string", "float": "a number", "int": "an integer", "path": "a path"}
+ENGINES = ("openai-whisper", "faster-whisper")
+COMPUTE_TYPES = ("auto", "float32", "int8", "int8_float32", "float16", "int8_float16")
+
+_KIND_NAMES = {"bool": "true or false", "str": "a string", "float": "a number",
+               "int": "an integer", "path": "a path"}
 
 
 def default_config_path() -> Path | None:
@@ -188,6 +198,13 @@ def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
         out.append(("id3_version", f"{cfg.id3_version} must be 3 or 4"))
     if not cfg.model.strip():
         out.append(("model", "must not be empty"))
+    if cfg.engine not in ENGINES:
+        out.append(("engine", f"{cfg.engine!r} is not one of {', '.join(ENGINES)}"))
+    elif cfg.vad and cfg.engine != "faster-whisper":
+        out.append(("vad", "silence skipping needs engine = \"faster-whisper\""))
+    if cfg.compute_type not in COMPUTE_TYPES:
+        out.append(("compute_type", f"{cfg.compute_type!r} is not one of "
+                    f"{', '.join(COMPUTE_TYPES)}"))
     return out
 
 
@@ -201,7 +218,9 @@ def _type_problem(key: str, value: Any) -> str | None:
     base = kind.rstrip("?")
     ok: bool
     # bool is an int subclass in Python but never a sensible number here.
-    if isinstance(value, bool):
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif isinstance(value, bool):
         ok = False
     elif base == "str":
         ok = isinstance(value, str)
