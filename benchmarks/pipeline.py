@@ -13,7 +13,8 @@ narration:
 - ``audio-pipeline process`` with the article (every stage, the narration checks too),
   once per engine, and faster-whisper with ``--vad``;
 - faster-whisper's own ``WhisperModel.transcribe`` alone, with the settings the pipeline
-  uses (int8, greedy, word timestamps), model load and decode included.
+  uses (float32 on a CPU, greedy, word timestamps; int8 too, for reference), model load
+  and decode included. ``/fw alone`` is the ratio to the float32 one.
 
 Each prints wall time, real-time factor (wall / audio), the ratio to the CLI, peak memory
 (the child's maximum RSS, from wait4) and, for ``process``, each stage's share of the
@@ -126,7 +127,7 @@ import sys
 from faster_whisper import WhisperModel
 from audio_pipeline.transcribe.fast import ct2_directory, default_threads
 _, directory = ct2_directory(sys.argv[2])
-model = WhisperModel(str(directory), device="cpu", compute_type="int8",
+model = WhisperModel(str(directory), device="cpu", compute_type=sys.argv[3],
                      cpu_threads=default_threads(), local_files_only=True)
 segments, _ = model.transcribe(sys.argv[1], language="en", beam_size=1, best_of=1,
                                word_timestamps=True, condition_on_previous_text=False)
@@ -155,16 +156,17 @@ def bench(audio: Path, article: Path, seconds: float, model: str, checkpoint: Pa
         result = json.loads((out / "bench" / "bench.result.json").read_text())
         run.stages = {k: float(v) for k, v in result["stage_seconds"].items()}
         runs.append(run)
-    alone = measure("faster-whisper-alone", [sys.executable, "-c", FW_ALONE, str(audio), model],
-                    scratch, env)
-    alone.name = "faster-whisper transcribe alone"
-    runs.append(alone)
+    for compute in ("float32", "int8"):  # the pipeline's default; int8 for reference
+        alone = measure(f"faster-whisper-alone-{compute}",
+                        [sys.executable, "-c", FW_ALONE, str(audio), model, compute], scratch, env)
+        alone.name = f"faster-whisper alone {compute}"
+        runs.append(alone)
     return runs
 
 
 def report(label: str, seconds: float, runs: list[Run]) -> None:
     cli = runs[0].wall
-    alone = next(r.wall for r in runs if "alone" in r.name)
+    alone = next(r.wall for r in runs if "alone float32" in r.name)
     print(f"\n{label}: {seconds / 60:.1f} min of audio")
     print(f"{'run':34} {'wall s':>8} {'RTF':>6} {'/CLI':>6} {'/fw alone':>9} {'peak MB':>8}  "
           "stage shares of wall")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import difflib
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +97,24 @@ def test_a_manifest_podcast_table_and_the_batch_flag_choose_the_engine(tmp_path)
     flagged = load_manifest(manifest, PodcastConfig(), check_files=False,
                             overrides={"engine": "openai-whisper", "vad": None})
     assert flagged.config.engine == "openai-whisper"
+
+
+def test_the_faster_engine_and_the_stages_after_it_load_no_torch():
+    # torch and whisper cost seconds and hundreds of MB; faster-whisper needs neither
+    # (the narration checks load them at their first check, not before)
+    code = (
+        "import sys\n"
+        "from audio_pipeline.metadata.config import PodcastConfig\n"
+        "from audio_pipeline.pipeline import make_transcriber\n"
+        "import audio_pipeline.align.aligner, audio_pipeline.loudness.normalizer\n"
+        "import audio_pipeline.media.decoder, audio_pipeline.publish.writers\n"
+        "t = make_transcriber(PodcastConfig(engine='faster-whisper'))\n"
+        "assert t.model_name == 'tiny.en'\n"
+        "print(sorted({'torch', 'whisper'} & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 class _Fixed:

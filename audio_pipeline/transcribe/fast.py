@@ -1,10 +1,10 @@
 """faster-whisper (CTranslate2) behind the Transcriber protocol (transcribe.protocol).
 
 The bundled models already are CTranslate2 directories, so faster-whisper runs them as
-they ship: float32 on a CPU (int8 on request), float16 on a GPU. Its output becomes the same ``Transcript``
-the openai-whisper engine gives (same decoding settings: greedy unless a beam is asked
-for, no conditioning on the previous window, 1 s of tail padding, times clipped to the
-recording), so nothing downstream can tell the engines apart.
+they ship: float32 on a CPU (int8 on request), float16 on a GPU. Its output becomes the
+same ``Transcript`` the openai-whisper engine gives (same decoding settings: greedy unless
+a beam is asked for, no conditioning on the previous window, 1 s of tail padding, times
+clipped to the recording), so nothing downstream can tell the engines apart.
 
 CTranslate2 has no teacher-forced scoring of a given text, which the narration checks
 need (align.verify); ``span_scorer`` therefore hands out the openai-whisper scorer on
