@@ -16,11 +16,12 @@ narration:
   uses (float32 on a CPU, greedy, word timestamps; int8 too, for reference), model load
   and decode included. ``/fw alone`` is the ratio to the float32 one.
 
-Each prints wall time, real-time factor (wall / audio), the ratio to the CLI, peak memory
-(the child's maximum RSS, from wait4) and, for ``process``, each stage's share of the
-wall time (from its result.json). Every command runs as a separate process, one at a
-time, with no transcript cache. On a shared machine the absolute times are noisy; the
-ratios are taken within one run.
+Each prints wall time, real-time factor (wall / audio), the ratio to the CLI, CPU time
+(user + system) and its ratios, peak memory (the child's maximum RSS, from wait4) and,
+for ``process``, each stage's share of the wall time (from its result.json). Every
+command runs as a separate process, one at a time, with no transcript cache. On a shared
+machine the absolute times are noisy; the ratios are taken within one run, and the
+CPU-time ratios are the steadier ones.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ BIN = Path(sys.executable).parent
 class Run:
     name: str
     wall: float
+    cpu: float  # user + system seconds of the child: less disturbed by a busy machine
     peak_mb: float
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -119,7 +121,8 @@ def measure(name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
     if child.returncode != 0:
         tail = (cwd / f"{name}.log").read_text(errors="replace")[-2000:]
         raise SystemExit(f"{name} failed ({child.returncode}):\n{tail}")
-    return Run(name, wall, usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(name, wall, cpu, usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
 
 
 FW_ALONE = """
@@ -165,18 +168,19 @@ def bench(audio: Path, article: Path, seconds: float, model: str, checkpoint: Pa
 
 
 def report(label: str, seconds: float, runs: list[Run]) -> None:
-    cli = runs[0].wall
-    alone = next(r.wall for r in runs if "alone float32" in r.name)
+    cli, cli_cpu = runs[0].wall, runs[0].cpu
+    alone = next(r for r in runs if "alone float32" in r.name)
     print(f"\n{label}: {seconds / 60:.1f} min of audio")
-    print(f"{'run':34} {'wall s':>8} {'RTF':>6} {'/CLI':>6} {'/fw alone':>9} {'peak MB':>8}  "
-          "stage shares of wall")
+    print(f"{'run':34} {'wall s':>8} {'RTF':>6} {'/CLI':>6} {'/fw alone':>9} {'cpu s':>8} "
+          f"{'cpu/CLI':>7} {'cpu/fw':>6} {'peak MB':>8}  stage shares of wall")
     for r in runs:
         shares = "  ".join(f"{k} {100 * v / r.wall:.0f}%" for k, v in r.stages.items()
-                           if k != "verify" or v > 0)
+                           if k != "verify")
         if "verify" in r.stages:
             shares += f" (verify {100 * r.stages['verify'] / r.wall:.1f}% inside align)"
         print(f"{r.name:34} {r.wall:8.1f} {r.wall / seconds:6.3f} {r.wall / cli:6.2f} "
-              f"{r.wall / alone:9.2f} {r.peak_mb:8.0f}  {shares}")
+              f"{r.wall / alone.wall:9.2f} {r.cpu:8.1f} {r.cpu / cli_cpu:7.2f} "
+              f"{r.cpu / alone.cpu:6.2f} {r.peak_mb:8.0f}  {shares}")
 
 
 def main(argv: list[str] | None = None) -> None:
