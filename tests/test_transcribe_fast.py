@@ -117,6 +117,17 @@ def test_the_faster_engine_and_the_stages_after_it_load_no_torch():
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+def test_a_batch_worker_keeps_one_model_per_engine_with_its_share_of_the_cores():
+    from audio_pipeline.batch.worker import WorkerSpec, worker_transcriber
+
+    spec = WorkerSpec(torch_threads=1)  # cores // jobs, from the runner
+    fast = worker_transcriber(PodcastConfig(engine="faster-whisper"), spec)
+    assert fast is worker_transcriber(PodcastConfig(engine="faster-whisper"), spec)
+    assert (fast.engine, fast.inner.threads, fast.vad) == ("faster-whisper", 1, False)
+    openai = worker_transcriber(PodcastConfig(), WorkerSpec())
+    assert openai is not fast and openai.engine == "openai-whisper"
+
+
 class _Fixed:
     """A transcriber that returns a fixed transcript and counts calls (cache logic only)."""
 
