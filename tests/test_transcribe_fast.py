@@ -128,6 +128,22 @@ def test_a_batch_worker_keeps_one_model_per_engine_with_its_share_of_the_cores()
     assert openai is not fast and openai.engine == "openai-whisper"
 
 
+def test_the_commands_take_the_engine_and_refuse_vad_without_faster_whisper(tmp_path):
+    from click.testing import CliRunner
+
+    from audio_pipeline.cli import cli
+
+    for command in ("process", "batch"):
+        help_text = CliRunner().invoke(cli, [command, "--help"]).output
+        assert "--engine [openai-whisper|faster-whisper]" in help_text and "--vad" in help_text
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.zeros(1600, np.float32), 16000)
+    result = CliRunner().invoke(cli, ["process", str(wav), "--engine", "openai-whisper", "--vad",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "vad" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 class _Fixed:
     """A transcriber that returns a fixed transcript and counts calls (cache logic only)."""
 

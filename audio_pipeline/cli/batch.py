@@ -171,7 +171,7 @@ def shownotes_import(listing: Path, output: Path) -> None:
 @config_option
 @handle_errors
 def shownotes_render(manifest_path: Path, slug: str | None, as_html: bool,
-                     config_path: Path | None, engine: str | None, vad: bool | None) -> None:
+                     config_path: Path | None) -> None:
     """Print the show notes of a manifest's episodes, as text or HTML."""
     from audio_pipeline.metadata.config import load_config
     from audio_pipeline.metadata.manifest import load_manifest
