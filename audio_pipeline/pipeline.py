@@ -21,7 +21,7 @@ from typing import Any
 from audio_pipeline import fsutil
 from audio_pipeline.align.verify import SpanScorer, TimedScorer
 from audio_pipeline.cache import TranscriptCache, file_digest, transcript_key
-from audio_pipeline.errors import ManifestError, PipelineError
+from audio_pipeline.errors import ConfigError, ManifestError, PipelineError
 from audio_pipeline.metadata.config import PodcastConfig
 from audio_pipeline.transcribe.protocol import Transcriber
 from audio_pipeline.types import (
@@ -78,12 +78,28 @@ def stage_fraction(stage: str) -> float:
     return done
 
 
-def make_transcriber(config: PodcastConfig, *, allow_download: bool = False) -> Transcriber:
+def make_transcriber(
+    config: PodcastConfig, *, allow_download: bool = False, threads: int | None = None
+) -> Transcriber:
+    """The engine the config names; ``threads`` per model (None: every core)."""
     from audio_pipeline.episode_language import is_auto
-    from audio_pipeline.transcribe.engine import WhisperTranscriber  # loads torch lazily
 
     language = None if is_auto(config.language) else config.language
-    return WhisperTranscriber(config.model, language=language, allow_download=allow_download)
+    if config.engine == "faster-whisper":
+        from audio_pipeline.transcribe.fast import FasterWhisperTranscriber
+
+        return FasterWhisperTranscriber(
+            config.model, language=language, threads=threads, vad=config.vad,
+            compute_type=None if config.compute_type == "auto" else config.compute_type,
+        )
+    if config.vad:
+        raise ConfigError("vad: silence skipping needs engine = \"faster-whisper\"", config.path)
+    from audio_pipeline.transcribe.engine import WhisperTranscriber  # loads torch lazily
+
+    return WhisperTranscriber(
+        config.model, language=language, threads=threads,
+        allow_download=allow_download,
+    )
 
 
 def episode_fingerprint(
@@ -116,7 +132,11 @@ def transcribe_cached(
     audio: Audio, audio_digest: str, transcriber: Transcriber, cache: TranscriptCache | None
 ) -> tuple[Transcript, bool]:
     """Return (transcript, came_from_cache)."""
-    options = {"language": transcriber.language, "beam_size": transcriber.beam_size}
+    options = {"language": transcriber.language, "beam_size": transcriber.beam_size,
+               # engines differ in their output (int8, their own decoding loop): never mixed
+               "engine": getattr(transcriber, "engine", "openai-whisper"),
+               "vad": getattr(transcriber, "vad", False),
+               "compute_type": getattr(transcriber, "compute_type", None)}
     key = transcript_key(audio_digest, transcriber.model_name, options)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit, True

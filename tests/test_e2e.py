@@ -39,12 +39,15 @@ def _referee(mp3) -> tuple[float, float]:
     return integrated, peak
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory, samples_dir, isolated_cache):
+# Both engines pass the same end-to-end checks: nothing downstream can tell them apart.
+@pytest.fixture(scope="module", params=["openai-whisper", "faster-whisper"])
+def processed(request, tmp_path_factory, samples_dir, isolated_cache):
     out = tmp_path_factory.mktemp("out")
     sample = samples_dir / "compute-trends"
     args = [
         "process",
+        "--engine",
+        request.param,
         str(sample / "narration.ogg"),
         "--source",
         str(sample / "article.md"),

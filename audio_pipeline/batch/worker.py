@@ -42,8 +42,8 @@ class WorkerSpec:
     episode_fn: EpisodeFn | None = None  # None: pipeline.process_episode
 
 
-# This process's loaded models, by (model, allow_download): loading takes seconds.
-_TRANSCRIBERS: dict[tuple[str, bool], Transcriber] = {}
+# This process's loaded models, by model and engine settings: loading takes seconds.
+_TRANSCRIBERS: dict[tuple[str, str, bool, str, bool], Transcriber] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -75,6 +75,18 @@ class SerializedTranscriber:
     @property
     def multilingual(self) -> bool:
         return bool(getattr(self._inner, "multilingual", False))
+
+    @property
+    def engine(self) -> str:
+        return str(getattr(self._inner, "engine", "openai-whisper"))
+
+    @property
+    def vad(self) -> bool:
+        return bool(getattr(self._inner, "vad", False))
+
+    @property
+    def compute_type(self) -> str | None:
+        return getattr(self._inner, "compute_type", None)
 
     @property
     def inner(self) -> Transcriber:
@@ -120,15 +132,17 @@ class SerializedTranscriber:
 
 def worker_transcriber(config: PodcastConfig, spec: WorkerSpec) -> Transcriber:
     """This process's transcriber for config.model, created on first use and kept."""
-    key = (str(config.model), spec.allow_download)
+    key = (str(config.model), config.engine, config.vad, config.compute_type,
+           spec.allow_download)
     with _LOAD_LOCK:
         if key not in _TRANSCRIBERS:
-            if spec.torch_threads:
+            if spec.torch_threads and config.engine == "openai-whisper":
                 import torch
 
                 torch.set_num_threads(spec.torch_threads)
-            _TRANSCRIBERS[key] = SerializedTranscriber(
-                make_transcriber(config, allow_download=spec.allow_download))
+            # threads per model: --jobs x threads stays within the cores (runner)
+            _TRANSCRIBERS[key] = SerializedTranscriber(make_transcriber(
+                config, allow_download=spec.allow_download, threads=spec.torch_threads))
         return _TRANSCRIBERS[key]
 
 

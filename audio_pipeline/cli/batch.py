@@ -18,6 +18,7 @@ from audio_pipeline.cli.common import (
     EXIT_USAGE,
     config_option,
     echo_err,
+    engine_options,
     handle_errors,
     print_table,
 )
@@ -43,6 +44,7 @@ from audio_pipeline.types import EpisodeSummary
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
 @click.option("--language", default=None, help="Language of episodes that name none "
               "(a code, or auto: detected; default: config).")
+@engine_options
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; only failures and the exit code.")
 @click.option("--log-json", is_flag=True, help="Progress as JSON lines on stderr "
@@ -51,8 +53,9 @@ from audio_pipeline.types import EpisodeSummary
 @handle_errors
 def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry_run: bool,
           only: tuple[str, ...], scheduler: str | None, model: str | None,
-          allow_download: bool, language: str | None, no_cache: bool, quiet: bool, log_json: bool,
-          config_path: Path | None) -> None:
+          allow_download: bool, language: str | None, no_cache: bool, quiet: bool,
+          log_json: bool, config_path: Path | None, engine: str | None,
+          vad: bool | None) -> None:
     """Process every episode of MANIFEST: validate all first, then run them in parallel.
 
     Finished episodes whose inputs and settings did not change are skipped; each episode
@@ -66,7 +69,8 @@ def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry
     try:
         config = load_config(config_path)
         manifest = load_manifest(manifest_path, config, check_files=True, strict=False,
-                                 overrides={"model": model, "language": language})
+                                 overrides={"model": model, "language": language,
+                                            "engine": engine, "vad": vad})
         select(manifest.episodes, only, dropped_slugs(manifest))
     except (ConfigError, ManifestError, BatchError) as exc:
         echo_err(f"error: {exc.one_line()}")

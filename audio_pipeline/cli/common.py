@@ -61,6 +61,22 @@ def config_option(fn: F) -> F:
     )(fn)
 
 
+def engine_options(fn: F) -> F:
+    """--engine and --vad/--no-vad, shared by process and batch (None: the config's)."""
+    fn = click.option(
+        "--vad/--no-vad",
+        default=None,
+        help="faster-whisper: skip long silences with its bundled VAD (default: config, off).",
+    )(fn)
+    return click.option(
+        "--engine",
+        type=click.Choice(["openai-whisper", "faster-whisper"]),
+        default=None,
+        help="Speech recognizer (default: config, else openai-whisper; faster-whisper "
+        "needs the `fast` extra).",
+    )(fn)
+
+
 def metadata_options(fn: F) -> F:
     """The episode metadata flags shared by `process` and `tag`."""
     options = [

@@ -11,6 +11,7 @@ import click
 from audio_pipeline.cli.common import (
     config_option,
     echo_err,
+    engine_options,
     handle_errors,
     meta_kwargs,
     metadata_options,
@@ -45,6 +46,7 @@ from audio_pipeline.cli.common import (
     "CTranslate2 folder or Whisper name (default: config, else tiny.en).",
 )
 @click.option("--allow-download", is_flag=True, help="Let Whisper download a named model.")
+@engine_options
 @click.option(
     "--language",
     default=None,
@@ -74,6 +76,8 @@ def process(
     no_cache: bool,
     no_leveler: bool,
     id3v23: bool,
+    engine: str | None,
+    vad: bool | None,
     **meta: Any,
 ) -> None:
     """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
@@ -86,6 +90,8 @@ def process(
         load_config(config_path),
         model=model,
         language=language,
+        engine=engine,
+        vad=vad,
         loudness_preset=preset,
         target_lufs=target,
         true_peak=true_peak,

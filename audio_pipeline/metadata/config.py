@@ -49,6 +49,9 @@ class PodcastConfig:
     sample_rate: int = 44100
     channels: int | None = None  # None: mono narration stays mono, otherwise stereo
     model: str = "tiny.en"
+    engine: str = "openai-whisper"  # or "faster-whisper" (the `fast` extra)
+    vad: bool = False  # faster-whisper: skip silence with its bundled Silero VAD
+    compute_type: str = "auto"  # faster-whisper: auto = float32 on a CPU, float16 on a GPU
     long_pause: float = 5.0
     leveler: bool = True  # False: gain and limiter only (loudness.normalizer)
     audio_checks: str = "podcast"  # the check profile (qc/profiles/)
@@ -82,6 +85,9 @@ _KINDS: dict[str, str] = {
     "sample_rate": "int",
     "channels": "int?",
     "model": "str",
+    "engine": "str",
+    "vad": "bool",
+    "compute_type": "str",
     "long_pause": "float",
     "leveler": "bool",
     "audio_checks": "str",
@@ -97,6 +103,9 @@ _KINDS: dict[str, str] = {
     "explicit": "bool",
 }
 CONFIG_KEYS = tuple(_KINDS)
+
+ENGINES = ("openai-whisper", "faster-whisper")
+COMPUTE_TYPES = ("auto", "float32", "int8", "int8_float32", "float16", "int8_float16")
 
 _KIND_NAMES = {"table": "a table of numbers", "bool": "true or false", "str": "a string",
                "float": "a number", "int": "an integer", "path": "a path"}
@@ -216,6 +225,13 @@ def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
         value = getattr(cfg, key)
         if value and not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
             out.append((key, f"{value!r} is not an http(s) URL"))
+    if cfg.engine not in ENGINES:
+        out.append(("engine", f"{cfg.engine!r} is not one of {', '.join(ENGINES)}"))
+    elif cfg.vad and cfg.engine != "faster-whisper":
+        out.append(("vad", "silence skipping needs engine = \"faster-whisper\""))
+    if cfg.compute_type not in COMPUTE_TYPES:
+        out.append(("compute_type", f"{cfg.compute_type!r} is not one of "
+                    f"{', '.join(COMPUTE_TYPES)}"))
     return out
 
 

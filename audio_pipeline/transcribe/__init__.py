@@ -1,30 +1,36 @@
 """Speech to timed text: engines behind one Transcriber protocol, and model resolution.
 
 openai-whisper runs on bundled CTranslate2 weights, converted once to an ordinary
-whisper checkpoint in the user cache (see models.py); no network is needed.
+whisper checkpoint in the user cache (see models.py); faster-whisper (fast.py) runs the
+same CTranslate2 directories as they ship. No network is needed. Names are imported on
+first use, so the faster-whisper engine starts without loading torch.
 """
 
-from audio_pipeline.transcribe.engine import WhisperTranscriber, to_whisper_input
-from audio_pipeline.transcribe.models import (
-    DEFAULT_MODEL,
-    ModelInfo,
-    ResolvedModel,
-    cache_dir,
-    export_model,
-    list_models,
-    resolve_model,
-)
-from audio_pipeline.transcribe.protocol import Transcriber
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "ModelInfo",
-    "ResolvedModel",
-    "Transcriber",
-    "WhisperTranscriber",
-    "cache_dir",
-    "export_model",
-    "list_models",
-    "resolve_model",
-    "to_whisper_input",
-]
+from importlib import import_module
+from typing import Any
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "DEFAULT_MODEL": "sources",
+    "cache_dir": "sources",
+    "ModelInfo": "models",
+    "ResolvedModel": "models",
+    "export_model": "models",
+    "list_models": "models",
+    "resolve_model": "models",
+    "Transcriber": "protocol",
+    "WhisperTranscriber": "engine",
+    "FasterWhisperTranscriber": "fast",
+    "to_whisper_input": "whisper_input",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)

@@ -4,45 +4,18 @@ from __future__ import annotations
 
 import copy
 import threading
-from math import gcd
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
-from audio_pipeline.transcribe.models import (
-    DEFAULT_MODEL,
-    MULTILINGUAL_FALLBACK,
-    ResolvedModel,
-    resolve_model,
-)
+from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
+from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK
+from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
-WHISPER_RATE = 16_000
-# Silence appended before transcribing: a recording that ends right on its last word
-# leaves that word at the very edge of Whisper's last window, where it is dropped or
-# smeared; with room after it the word is heard and timed. Times are clipped back to the
-# recording's length.
-TAIL_PAD = 1.0  # s
 DETECT_SECONDS = 30.0  # one Whisper window: what its language detection reads
-
-
-def to_whisper_input(audio: Audio) -> np.ndarray:
-    """Mono float32 at 16 kHz, the array ``whisper.transcribe`` accepts."""
-    samples = np.asarray(audio.samples, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=1, dtype=np.float32)
-    elif samples.ndim != 1:
-        raise TranscribeError(f"audio samples have shape {samples.shape}", audio.path)
-    if audio.sample_rate <= 0:
-        raise TranscribeError(f"invalid sample rate {audio.sample_rate}", audio.path)
-    if audio.sample_rate != WHISPER_RATE and samples.size:
-        divisor = gcd(WHISPER_RATE, int(audio.sample_rate))
-        samples = resample_poly(samples, WHISPER_RATE // divisor, audio.sample_rate // divisor)
-    return np.ascontiguousarray(samples, dtype=np.float32)
-
 
 # numba compiles whisper's DTW on first use and, starting its OpenMP layer, resets
 # torch's thread count; doing it once up front keeps the count we set afterwards.
@@ -81,6 +54,9 @@ class WhisperTranscriber:
     window's text into the next lets one hallucination or repetition loop spread
     through the rest of the episode. The aligner wants every window heard afresh.
     """
+
+    engine = "openai-whisper"
+    vad = False  # silence skipping is the faster-whisper engine's (transcribe.fast)
 
     def __init__(
         self,
@@ -239,12 +215,11 @@ class WhisperTranscriber:
         array = to_whisper_input(audio)
         if array.size == 0:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
-        padded = np.concatenate([array, np.zeros(int(TAIL_PAD * WHISPER_RATE), np.float32)])
         try:
             _warm_numba()
             if self.threads is not None:
                 _set_threads(self.threads)
-            result = model.transcribe(padded, **self._options(model))
+            result = model.transcribe(padded(array), **self._options(model))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return _to_transcript(result, self.model_name, audio.duration)

