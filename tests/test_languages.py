@@ -146,3 +146,32 @@ def test_an_english_only_model_without_the_multilingual_one_says_what_to_install
     assert english.for_language("en").language == "en"
     with pytest.raises(ModelError, match=r"English-only.*audio-pipeline\[base\]"):
         english.for_language("fr")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["openai-whisper", "faster-whisper"])
+def test_either_engine_detects_the_language_and_hands_over_to_the_multilingual_model(
+    engine: str, tmp_path: Path
+) -> None:
+    from conftest import synthesize
+
+    from audio_pipeline.episode_language import choose_language
+    from audio_pipeline.media import decode_speech
+    from audio_pipeline.metadata.config import load_config, with_overrides
+    from audio_pipeline.metadata.manifest import build_episode
+    from audio_pipeline.pipeline import make_transcriber
+
+    article = FIXTURES / "es.md"
+    wav = synthesize("Los modelos de lenguaje se han convertido en herramientas comunes.",
+                     tmp_path / "es.wav", speed=150, voice="es")
+    config = with_overrides(load_config(None), engine=engine)
+    episode = build_episode(wav, config, source=article, title="es")
+    assert episode.meta.language == "auto"
+    chosen = choose_language(episode, decode_speech(wav), make_transcriber(config))
+    assert (chosen.transcribe, chosen.check) == ("es", "es")
+    assert chosen.text is not None and chosen.text.code == "es"
+    assert chosen.audio is not None and chosen.audio.code == "es"
+    assert chosen.transcriber.model_name == "base" and chosen.transcriber.language == "es"
+    assert any("multilingual" in n for n in chosen.notices)
+    words = " ".join(w.text for w in chosen.transcriber.transcribe(decode_speech(wav)).words)
+    assert "modelos" in words.lower()  # Spanish, not an English translation

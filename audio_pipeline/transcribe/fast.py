@@ -268,9 +268,10 @@ class FasterWhisperTranscriber:
         array = to_whisper_input(audio)[: int(DETECT_SECONDS * WHISPER_RATE)]
         if array.size == 0:
             return None
+        model = self.load()  # takes the lock itself: not inside it
         try:
             with self._lock:
-                code, probability, _ = self.load().detect_language(audio=array)
+                code, probability, _ = model.detect_language(audio=array)
         except Exception as exc:  # ctranslate2: any failure is this file's
             raise TranscribeError(f"{ENGINE} language detection failed: {exc}", audio.path) from exc
         return str(code), float(probability)
