@@ -38,7 +38,7 @@ from audio_pipeline.types import (
 # The stages in the order they run, with their rough share of an episode's wall time
 # (transcription dominates): `_Run.stage` accepts only these names, and the progress
 # display moves its bars and ETA by these shares between stage events.
-STAGES: dict[str, float] = {"decode": 0.04, "transcribe": 0.62, "align": 0.08,
+STAGES: dict[str, float] = {"decode": 0.04, "language": 0.01, "transcribe": 0.61, "align": 0.08,
                             "loudness": 0.16, "checks": 0.02, "tags": 0.02, "publish": 0.06}
 RESULT_SUFFIX = ".result.json"
 FINGERPRINT_VERSION = 1
@@ -174,13 +174,14 @@ def process_episode(
             # Speech-rate mono for Whisper; the loudness stage streams the original file
             # itself, so no full-rate copy of a long recording is ever held.
             audio = decode_speech(recording)
-        with run.stage("transcribe"):
+        with run.stage("language"):  # the article's and the audio's, and the model for it
             from audio_pipeline.episode_language import choose_language
 
             chosen = choose_language(episode, audio, transcriber or make_transcriber(config))
             run.warnings.extend(chosen.notices)
             episode = replace(episode, meta=replace(episode.meta, language=chosen.check))
             transcriber = chosen.transcriber
+        with run.stage("transcribe"):
             transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
             if cached:
                 run.warnings.append("transcript reused from cache")
