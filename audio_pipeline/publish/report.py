@@ -12,23 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from audio_pipeline.align.verdict import notes, to_fix
 from audio_pipeline.formatting import clock, fixed
 from audio_pipeline.metadata.tag_readback import TagReadback
+from audio_pipeline.publish.page import environment
 from audio_pipeline.publish.plot import LoudnessCurves, build_plot
 from audio_pipeline.types import Alignment, EpisodeMeta, EpisodeSummary, Segment
 
 
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("audio_pipeline.publish", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["clock"] = lambda t: clock(t, pad=True, missing="--:--")
+    env = environment()  # the listener page's: same loader, escaping and clock filter
     env.filters["num"] = lambda v, digits=1: fixed(v, digits, missing="–")
     return env
 

