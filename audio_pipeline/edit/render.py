@@ -4,7 +4,7 @@ equal-power crossfade, then normalized and encoded as the unedited episode is.
 Whisper's word times are good to a tenth of a second or so, so a cut at a word's start
 could clip its onset: each cut point moves to the lowest short-term energy within
 ``SEARCH_BEFORE`` before and ``SEARCH_AFTER`` after it (the room tone in front of a
-word), the nearest such spot when several are as quiet (digital silence). The crossfade
+word), the nearest spot within 6 dB of the quietest (room tone is noise). The crossfade
 is centred on the join, so a cut removes exactly its own length and the time map of the
 moved cuts stays exact.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio_pipeline.edit.types import EditList
+from audio_pipeline.edit.types import EditList, pause_cut
 from audio_pipeline.metadata.config import PodcastConfig
 from audio_pipeline.types import Audio, LoudnessReport
 
@@ -24,6 +24,7 @@ CROSSFADE_S = 0.02  # equal-power join: long enough to hide a step, short enough
 SEARCH_BEFORE = 0.15
 SEARCH_AFTER = 0.03
 _FRAME_S = 0.005  # the energy's smoothing window
+_PAUSE_FRAME_S = 0.02  # frames for measuring a pause's room tone
 
 
 def _quietest(power: np.ndarray, rate: int, t: float, lo: int, hi: int) -> int:
@@ -36,23 +37,63 @@ def _quietest(power: np.ndarray, rate: int, t: float, lo: int, hi: int) -> int:
     width = max(1, int(_FRAME_S * rate))
     smooth = np.convolve(power[a:b], np.ones(width) / width, mode="same")
     floor = float(smooth.min())
-    quiet = np.flatnonzero(smooth <= floor + max(1e-12, 0.1 * floor))
+    # room tone is noise, so its minimum falls anywhere: within 6 dB of it counts as quiet
+    quiet = np.flatnonzero(smooth <= max(4.0 * floor, 1e-12))
     return int(a + quiet[np.argmin(np.abs(quiet + a - here))])
 
 
-def refine_cuts(samples: np.ndarray, rate: int,
-                spans: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
-    """Cut spans in samples, each end moved to the quiet spot near it; never overlapping."""
+def _frame_db(power: np.ndarray, rate: int) -> np.ndarray:
+    """Power of each ``_PAUSE_FRAME_S`` frame, dB."""
+    hop = max(1, int(_PAUSE_FRAME_S * rate))
+    n = len(power) // hop
+    frames = power[: n * hop].reshape(n, hop).mean(axis=1) if n else np.zeros(0)
+    return 10.0 * np.log10(frames + 1e-12)
+
+
+def _silence_around(frames_db: np.ndarray, rate: int, t: float) -> tuple[float, float] | None:
+    """The run of room tone holding ``t`` (s), from the frames' levels; None if ``t`` is
+    not quiet. Room tone is within 12 dB of the quietest tenth of the frames and well under
+    the speech; a breath or a word ends the run."""
+    if not len(frames_db):
+        return None
+    floor, speech = np.percentile(frames_db, [10, 90])
+    threshold = min(floor + 12.0, speech - 25.0)
+    k = min(int(t / _PAUSE_FRAME_S), len(frames_db) - 1)
+    if frames_db[k] >= threshold:
+        return None
+    loud = np.flatnonzero(frames_db >= threshold)
+    before, after = loud[loud < k], loud[loud > k]
+    a = (before[-1] + 1) if len(before) else 0
+    b = after[0] if len(after) else len(frames_db)
+    return a * _PAUSE_FRAME_S, b * _PAUSE_FRAME_S
+
+
+def refine_cuts(samples: np.ndarray, rate: int, spans: Sequence[tuple[float, float]],
+                keeps: Sequence[float | None] = ()) -> list[tuple[int, int]]:
+    """Cut spans in samples, never overlapping. A cut with a ``keeps`` value (a long
+    pause) is re-centred on the room tone as measured, leaving that much of it: Whisper
+    often ends a word late, before a long pause; other cut ends move to the quiet spot
+    near them."""
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
     power = mono.astype(np.float64) ** 2
+    frames_db = _frame_db(power, rate) if any(k is not None for k in keeps) else np.zeros(0)
     n = len(mono)
     half = int(CROSSFADE_S * rate) // 2
+    order = sorted(range(len(spans)), key=lambda k: spans[k])
     out: list[tuple[int, int]] = []
     prev_end = 0
-    for k, (start, end) in enumerate(sorted(spans)):
-        next_start = int(sorted(spans)[k + 1][0] * rate) if k + 1 < len(spans) else n
-        s = _quietest(power, rate, start, prev_end + half, n)
-        e = _quietest(power, rate, end, s + 1, max(s + 1, next_start - half))
+    for pos, k in enumerate(order):
+        start, end = spans[k]
+        next_start = int(spans[order[pos + 1]][0] * rate) if pos + 1 < len(order) else n
+        keep = keeps[k] if k < len(keeps) else None
+        quiet = _silence_around(frames_db, rate, (start + end) / 2) if keep is not None else None
+        span = pause_cut(quiet[0], quiet[1], keep) if quiet and keep is not None else None
+        if span is not None:
+            s = max(int(round(span[0] * rate)), prev_end + half)
+            e = min(int(round(span[1] * rate)), max(s + 1, next_start - half))
+        else:
+            s = _quietest(power, rate, start, prev_end + half, n)
+            e = _quietest(power, rate, end, s + 1, max(s + 1, next_start - half))
         if e <= s:
             continue
         out.append((s, min(e, n)))
@@ -84,7 +125,8 @@ def apply_cuts(samples: np.ndarray, rate: int, cuts: Sequence[tuple[int, int]],
 
 def cut_audio(audio: Audio, edits: EditList) -> tuple[Audio, list[tuple[float, float]]]:
     """The edited audio and the cuts as rendered (seconds of the recording)."""
-    spans = refine_cuts(audio.samples, audio.sample_rate, [(c.start, c.end) for c in edits.cuts])
+    spans = refine_cuts(audio.samples, audio.sample_rate, [(c.start, c.end) for c in edits.cuts],
+                        [c.keep if c.reason == "long_pause" else None for c in edits.cuts])
     edited = apply_cuts(audio.samples, audio.sample_rate, spans)
     rate = audio.sample_rate
     return (Audio(np.ascontiguousarray(edited), rate, audio.path),
