@@ -218,6 +218,9 @@ def test_the_edit_list_holds_the_retake_and_the_long_pause(proof) -> None:
     rows = [line.split("\t") for line in labels.splitlines()]
     assert [len(r) for r in rows] == [3, 3] and rows[0][2].startswith("1 retake (0.")
     assert float(rows[0][0]) == pytest.approx(retake["start"], abs=1e-3)
+    report = (proof["folder"] / "the-old-town.report.html").read_text(encoding="utf-8")
+    section = report[report.index('id="edits"'):]
+    assert '<a href="the-old-town.edited.mp3">' in section and "long pause" in section
 
 
 @slow

@@ -84,13 +84,16 @@ def render_files(folder: Path, slug: str, meta: EpisodeMeta, config: PodcastConf
     """`<slug>.edited.mp3` and its captions, transcripts and chapters, into ``folder``."""
     from audio_pipeline.edit.render import render_edited
     from audio_pipeline.metadata.tags import write_tags
-    from audio_pipeline.publish.episode_files import plain_text
     from audio_pipeline.publish.podcast20 import (
         listing_chapters,
         render_chapters_json,
         render_transcript_json,
     )
-    from audio_pipeline.publish.writers import render_chapters_vtt, write_transcripts
+    from audio_pipeline.publish.writers import (
+        render_chapters_vtt,
+        render_txt,
+        write_transcripts,
+    )
 
     name = f"{slug}.edited"
     mp3 = folder / f"{name}.mp3"
@@ -98,7 +101,7 @@ def render_files(folder: Path, slug: str, meta: EpisodeMeta, config: PodcastConf
     tmap = TimeMap.of(spans)
     moved = map_segments(segments, tmap)
     marks = map_chapters(chapters, tmap)
-    write_tags(mp3, meta, chapters=marks, transcript_text=plain_text(moved),
+    write_tags(mp3, meta, chapters=marks, transcript_text=render_txt(moved).rstrip("\n"),
                version=config.id3_version, duration=duration)
     info = dict(edits.info or {})
     outputs = write_transcripts(
@@ -164,3 +167,20 @@ def rerender_folder(folder: Path, config: PodcastConfig) -> tuple[dict[str, Path
     outputs, _ = render_files(folder, slug, meta_from_json(edits.meta), config, recording, edits,
                               segments, chapters)
     return outputs, edits
+
+
+def written_edits(folder: Path, slug: str) -> tuple[EditList | None, tuple[str, TimeMap] | None]:
+    """The edit list in ``folder`` and, when rendered, the edited MP3's name and the time
+    map of its cuts as rendered (for the report)."""
+    path = folder / f"{slug}{EDITS_SUFFIX}"
+    if not path.is_file():
+        return None, None
+    edits = read_edits(path)
+    doc_path, mp3 = folder / f"{slug}.edited.json", folder / f"{slug}.edited.mp3"
+    if not (doc_path.is_file() and mp3.is_file()):
+        return edits, None
+    try:
+        cuts = json.loads(doc_path.read_text(encoding="utf-8"))["edits"]["cuts"]
+        return edits, (mp3.name, TimeMap.of((float(s), float(e)) for s, e in cuts))
+    except (OSError, ValueError, KeyError, TypeError):
+        return edits, None
