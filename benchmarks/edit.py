@@ -1,7 +1,7 @@
 """The edit list and the edited episode on a narration with known retakes and long pauses,
 proved by re-alignment: the edited MP3 goes through `process` again with the same article.
 
-    .venv/bin/python benchmarks/edit.py [--fixture DIR] [--out DIR]
+    .venv/bin/python benchmarks/edit.py [--fixture DIR] [--out DIR]   # about 2 transcriptions
 
 ``DIR`` holds ``<name>.mp3``, ``article.md``, ``<name>.truth.json`` (benchmarks/
 long_narration.py or tests/fixtures/align/make_fixtures.py); default: the 16-minute
@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,8 +53,9 @@ def main(argv: list[str]) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fixture", type=Path, default=default_cache_dir() / "fidelity" / "long")
-    ap.add_argument("--out", type=Path, default=Path("out-edit-bench"))
+    ap.add_argument("--out", type=Path, default=None, help="default: a temporary folder")
     args = ap.parse_args(argv)
+    args.out = args.out or Path(tempfile.mkdtemp(prefix="edit-bench-"))
     mp3 = next(args.fixture.glob("*.mp3"))
     article = args.fixture / "article.md"
     truth = json.loads(next(args.fixture.glob("*.truth.json")).read_text("utf-8"))
