@@ -135,6 +135,32 @@ def test_a_bad_hand_edit_is_one_clear_line(tmp_path, change, message) -> None:
         read_edits(path)
 
 
+def test_the_report_rows_show_each_cut_as_rendered() -> None:
+    from audio_pipeline.publish.report import edit_rows
+
+    edits = plan_edits([_issue("repeated", 4.0, 9.0), _issue("long_pause", 30.0, 36.0)], 70.0)
+    planned = edit_rows(edits, None)
+    assert [(r["start"], r["length"], r["join"]) for r in planned] == [
+        (4.0, 5.0, None), (30.5, 5.0, None)]
+    rendered = edit_rows(edits, TimeMap.of([(3.9, 8.95), (30.2, 35.2)]))
+    assert [(r["start"], r["join"]) for r in rendered] == [(3.9, 3.9), (30.2, pytest.approx(25.15))]
+
+
+def test_render_refuses_a_folder_without_an_edit_list(tmp_path) -> None:
+    from audio_pipeline.metadata.config import PodcastConfig
+    from audio_pipeline.publish.edited import rerender_folder
+
+    with pytest.raises(EditError, match="expected one \\*.edits.json"):
+        rerender_folder(tmp_path, PodcastConfig())
+    doc = plan_edits([_issue("repeated", 4.0, 9.0)], 70.0,
+                     recording=str(tmp_path / "gone.wav")).to_json()
+    (tmp_path / "ep.edits.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(EditError, match="gone.wav.* is not there"):
+        rerender_folder(tmp_path, PodcastConfig())
+    with pytest.raises(EditError, match="not an episode folder"):
+        rerender_folder(tmp_path / "nope", PodcastConfig())
+
+
 # --------------------------------------------------------------------------- rendering
 
 
