@@ -85,6 +85,10 @@ class ShowNotesError(PipelineError):
     stage = "shownotes"
 
 
+class EditError(PipelineError):
+    stage = "edit"
+
+
 class OutputError(PipelineError):
     stage = "output"
 

@@ -39,7 +39,8 @@ from audio_pipeline.types import (
 # (transcription dominates): `_Run.stage` accepts only these names, and the progress
 # display moves its bars and ETA by these shares between stage events.
 STAGES: dict[str, float] = {"decode": 0.04, "language": 0.01, "transcribe": 0.61, "align": 0.08,
-                            "loudness": 0.16, "checks": 0.02, "tags": 0.02, "publish": 0.06}
+                            "loudness": 0.16, "checks": 0.02, "tags": 0.02, "edit": 0.01,
+                            "publish": 0.05}
 RESULT_SUFFIX = ".result.json"
 FINGERPRINT_VERSION = 1
 
@@ -226,9 +227,19 @@ def process_episode(
                     duration=transcript.duration or None,
                 )
             )
+        edited: dict[str, Path] = {}
+        if alignment is not None:
+            with run.stage("edit"):  # the edit list; the edited episode too with config.edit
+                from audio_pipeline.publish.edited import edit_files
+
+                edited, edit_loudness = edit_files(staging, episode, config, recording,
+                                                   alignment, segments, transcript)
+                run.warnings.extend(f"edited episode: {w}" for w in
+                                    (edit_loudness.warnings if edit_loudness else ()))
         with run.stage("publish"):
             outputs = episode_files.publish_files(
                 staging, episode, config, transcript, alignment, segments)
+            outputs.update(edited)
             outputs["mp3"] = mp3
             names = {kind: path.name for kind, path in outputs.items()}
             names["result"] = f"{episode.slug}{RESULT_SUFFIX}"

@@ -11,6 +11,7 @@ import click
 
 from audio_pipeline.cli.batch import batch, shownotes
 from audio_pipeline.cli.check import check
+from audio_pipeline.cli.edit import render
 from audio_pipeline.cli.process import models, process
 from audio_pipeline.cli.tools import inspect, loudness, tag
 
@@ -21,7 +22,7 @@ def cli() -> None:
     """Turn a narrator's recording of an article into finished podcast episode assets."""
 
 
-for command in (process, batch, shownotes, loudness, tag, inspect, models, check):
+for command in (process, batch, shownotes, loudness, tag, inspect, models, check, render):
     cli.add_command(command)
 
 

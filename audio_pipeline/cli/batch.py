@@ -46,6 +46,8 @@ from audio_pipeline.types import EpisodeSummary
               "(a code, or auto: detected; default: config).")
 @engine_options
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
+@click.option("--edit", is_flag=True, default=None,
+              help="Also render each <slug>.edited.mp3 from its edit list.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; only failures and the exit code.")
 @click.option("--log-json", is_flag=True, help="Progress as JSON lines on stderr "
               "(time, slug, event, stage, ...).")
@@ -55,7 +57,7 @@ def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry
           only: tuple[str, ...], scheduler: str | None, model: str | None,
           allow_download: bool, language: str | None, no_cache: bool, quiet: bool,
           log_json: bool, config_path: Path | None, engine: str | None,
-          vad: bool | None) -> None:
+          vad: bool | None, edit: bool | None) -> None:
     """Process every episode of MANIFEST: validate all first, then run them in parallel.
 
     Finished episodes whose inputs and settings did not change are skipped; each episode
@@ -70,7 +72,8 @@ def batch(manifest_path: Path, out_dir: Path, jobs: int | None, force: bool, dry
         config = load_config(config_path)
         manifest = load_manifest(manifest_path, config, check_files=True, strict=False,
                                  overrides={"model": model, "language": language,
-                                            "engine": engine, "vad": vad})
+                                            "engine": engine, "vad": vad,
+                                            "edit": edit or None})
         select(manifest.episodes, only, dropped_slugs(manifest))
     except (ConfigError, ManifestError, BatchError) as exc:
         echo_err(f"error: {exc.one_line()}")

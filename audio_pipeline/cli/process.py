@@ -60,6 +60,8 @@ from audio_pipeline.cli.common import (
 @click.option("--true-peak", type=float, default=None, help="True-peak ceiling, dBTP.")
 @click.option("--no-cache", is_flag=True, help="Transcribe again even if cached.")
 @click.option("--no-leveler", is_flag=True, help="Gain and limiter only: never level the speech.")
+@click.option("--edit", is_flag=True, default=None,
+              help="Also render <slug>.edited.mp3 from the edit list (needs --source).")
 @handle_errors
 def process(
     audio: Path,
@@ -78,6 +80,7 @@ def process(
     id3v23: bool,
     engine: str | None,
     vad: bool | None,
+    edit: bool | None,
     **meta: Any,
 ) -> None:
     """Run every stage on one episode: transcribe, align, normalize, encode, tag, publish."""
@@ -97,6 +100,7 @@ def process(
         true_peak=true_peak,
         id3_version=3 if id3v23 else None,
         leveler=False if no_leveler else None,
+        edit=edit or None,
     )
     episode = build_episode(audio, config, source=source, slug=slug, **meta_kwargs(meta))
     transcriber = make_transcriber(config, allow_download=allow_download)

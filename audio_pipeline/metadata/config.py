@@ -53,6 +53,9 @@ class PodcastConfig:
     vad: bool = False  # faster-whisper: skip silence with its bundled Silero VAD
     compute_type: str = "auto"  # faster-whisper: auto = float32 on a CPU, float16 on a GPU
     long_pause: float = 5.0
+    edit: bool = False  # render <slug>.edited.mp3 from the edit list (edit/)
+    edit_pause: float = 1.0  # seconds a long pause is shortened to
+    edit_inserted: bool = False  # also cut verified ad-libs
     leveler: bool = True  # False: gain and limiter only (loudness.normalizer)
     audio_checks: str = "podcast"  # the check profile (qc/profiles/)
     check_limits: dict[str, float] = dataclasses.field(default_factory=dict)  # over it
@@ -89,6 +92,9 @@ _KINDS: dict[str, str] = {
     "vad": "bool",
     "compute_type": "str",
     "long_pause": "float",
+    "edit": "bool",
+    "edit_pause": "float",
+    "edit_inserted": "bool",
     "leveler": "bool",
     "audio_checks": "str",
     "check_limits": "table",
@@ -217,6 +223,8 @@ def config_problems(cfg: PodcastConfig) -> list[tuple[str, str]]:
         out.append(("channels", f"{cfg.channels} must be 1 or 2 (omit it to keep the input's)"))
     if not 0.0 < cfg.long_pause <= 600.0:
         out.append(("long_pause", f"{cfg.long_pause} must be between 0 and 600 seconds"))
+    if not 0.0 <= cfg.edit_pause <= 600.0:
+        out.append(("edit_pause", f"{cfg.edit_pause} must be between 0 and 600 seconds"))
     if cfg.id3_version not in (3, 4):
         out.append(("id3_version", f"{cfg.id3_version} must be 3 or 4"))
     if not cfg.model.strip():

@@ -35,9 +35,11 @@ def published_segments(transcript: Transcript, alignment: Alignment | None) -> l
 def report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[Segment],
                 mp3: Path, verdict: str) -> str:
     from audio_pipeline.metadata.tag_readback import read_tags
+    from audio_pipeline.publish.edited import written_edits
     from audio_pipeline.publish.plot import LoudnessCurves
     from audio_pipeline.publish.report import render_report
 
+    edits, edited = written_edits(mp3.parent, result.episode.slug)
     return render_report(
         result.episode.meta,
         summary,
@@ -48,6 +50,8 @@ def report_html(result: EpisodeResult, summary: EpisodeSummary, segments: list[S
         mp3_name=result.outputs["mp3"].name,
         curves=LoudnessCurves.of(result.loudness) if result.loudness else None,
         tags=read_tags(mp3),  # what the file holds, read back, not what was meant
+        edits=edits,
+        edited=edited,
     )
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from jinja2 import Environment
 
 from audio_pipeline.align.verdict import notes, to_fix
+from audio_pipeline.edit.timemap import TimeMap
+from audio_pipeline.edit.types import EditList
 from audio_pipeline.formatting import clock, fixed
 from audio_pipeline.metadata.tag_readback import TagReadback
 from audio_pipeline.publish.page import environment
@@ -45,8 +47,11 @@ def render_report(
     mp3_name: str | None,
     curves: LoudnessCurves | None = None,
     tags: TagReadback | None = None,
+    edits: EditList | None = None,
+    edited: tuple[str, TimeMap] | None = None,
 ) -> str:
-    """HTML for `<slug>.report.html`; `files` are names relative to the report's folder."""
+    """HTML for `<slug>.report.html`; `files` are names relative to the report's folder.
+    ``edits``: the edit list; ``edited``: the edited MP3's name and the cuts as rendered."""
     if alignment is not None:
         sentences = [
             {"start": s.start, "text": s.text, "status": s.status} for s in alignment.sentences
@@ -80,7 +85,26 @@ def render_report(
         files=[Path(f).name for f in files],
         stage_seconds=summary.stage_seconds,
         audio_checks=list(summary.audio_checks),
+        edits=edit_rows(edits, edited[1] if edited else None),
+        removed=edited[1].removed if edited else (edits.removed if edits else 0.0),
+        edited_mp3=edited[0] if edited else None,
     )
+
+
+def edit_rows(edits: EditList | None, rendered: TimeMap | None) -> list[dict[str, object]]:
+    """One row per cut; once rendered, its span as rendered (moved to the quiet points, a
+    pause to its measured room tone) and where the join falls in the edited episode."""
+    rows: list[dict[str, object]] = []
+    for cut in edits.cuts if edits else ():
+        start, end = cut.start, cut.end
+        if rendered is not None:
+            start, end = next(((s, e) for s, e in zip(rendered.starts, rendered.ends,
+                                                      strict=True)
+                               if s < cut.end and cut.start < e), (start, end))
+        rows.append({"start": start, "end": end, "reason": cut.reason, "length": end - start,
+                     "confidence": cut.confidence, "heard": cut.issue.heard if cut.issue else "",
+                     "join": rendered(start) if rendered is not None else None})
+    return rows
 
 
 def tag_rows(tags: TagReadback) -> list[tuple[str, str]]:
