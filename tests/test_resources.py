@@ -85,3 +85,45 @@ def test_staging_left_by_a_killed_run_is_removed_at_the_next_start(tmp_path: Pat
     assert not orphan.exists()
     assert running.is_dir()  # a live run's folder is never taken from it
     assert staging.name.startswith(f".episode.{os.getpid()}-")
+
+
+def _mount_tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_real_full_disk_stops_process_with_one_line(tmp_path: Path, monkeypatch) -> None:
+    """--out on a 40 kB tmpfs (where this machine lets us mount one; else ENOSPC is
+    injected into every file write under --out): ffmpeg exits 0 when it cannot write the
+    MP3, so the encoder's own message must be read, and nothing partial may stay."""
+    from click.testing import CliRunner
+    from conftest import synthesize
+
+    from audio_pipeline.cli import cli
+
+    clip = synthesize("The disk is full today.", tmp_path / "full.wav")
+    disk = tmp_path / "disk"
+    mounted = _mount_tmpfs(disk, "40k")
+    if not mounted:
+        real_write = Path.write_text
+
+        def full(self: Path, *args, **kwargs):
+            if disk in self.parents:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+            return real_write(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", full)
+    try:
+        result = CliRunner().invoke(cli, ["process", str(clip), "--out", str(disk / "out")])
+        leftovers = [p for p in (disk / "out").rglob("*")] if (disk / "out").exists() else []
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(disk)], check=True)
+    print(f"\nfull disk: {'tmpfs of 40 kB' if mounted else 'injected ENOSPC'}")
+    assert result.exit_code == 1, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "No space left on device" in errors[0], result.stderr
+    assert "Traceback" not in result.output
+    assert not leftovers, leftovers

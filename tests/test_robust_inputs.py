@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from conftest import synthesize
 
 from audio_pipeline.cli import cli
+from audio_pipeline.metadata.slug import episode_slug
 
 Build = Callable[[Path, Path, Path], list[str]]  # (input folder, speech clip, out) -> argv
 
@@ -137,9 +138,9 @@ KINDS = [
     Kind("extension-lies", audio(lambda s, d: bad.encoded(s, d.with_suffix(".flac"))
                                  .rename(d) or d, "really-flac.mp3"), 0,
          batched=True),
-    Kind("path-with-spaces", same("my episode 1.wav"), 0),
-    Kind("path-with-quotes", same("it's \"quoted\".wav"), 0),
-    Kind("path-non-ascii", same("épisode-été-日本.wav"), 0),
+    Kind("path-with-spaces", same("my episode 1.wav"), 0, batched=True),
+    Kind("path-with-quotes", same("it's \"quoted\".wav"), 0, batched=True),
+    Kind("path-non-ascii", same("épisode-été-日本.wav"), 0, batched=True),
     Kind("path-leading-dash", same("-rf.wav"), 0),
     Kind("source-empty", with_source("empty.md", b""), 1, r"article is empty", names="empty.md"),
     Kind("source-binary", with_source("blob.md", bytes(range(256)) * 40), 1, r"binary file",
@@ -158,18 +159,18 @@ KINDS = [
          batched=True),
     Kind("summary-huge", same("clip.wav", "--summary", "word " * 2000), 1,
          r"summary: 10000 characters"),
-    *[Kind(f"title-{n}", same("clip.wav", "--title", t), 0) for n, t in (
+    *[Kind(f"title-{n}", same("clip.wav", "--title", t), 0, batched=True) for n, t in (
         ("dotdot", "../../etc/passwd"), ("slash", "a/b\\c"), ("emoji", "Rockets 🚀🚀"),
         ("rtl", "\u202eevil\u202c مرحبا"), ("300-chars", "x" * 300), ("windows-con", "CON"),
         ("windows-lpt1", "lpt1.txt"))],
     Kind("title-nul", manifest('[[episode]]\naudio = "a.wav"\ntitle = "bad\\u0000title"\n'),
-         1, r"title", names="manifest.toml"),
+         1, r"title \(line 3\): contains the control character U\+0000", names="(line 3)"),
     *[Kind(f"url-{n}", same("clip.wav", "--source-url", u), 1, URL_ERROR, names=None)
       for n, u in (("javascript", "javascript:alert(1)"), ("file", "file:///etc/passwd"),
                    ("data", "data:text/html,<b>x</b>"), ("not-a-url", "see the blog"))],
     Kind("manifest-duplicate-slugs", manifest(
         '[[episode]]\naudio = "a.wav"\nslug = "same"\n[[episode]]\naudio = "b.wav"\n'
-        'slug = "same"\n', ("a.wav", "b.wav")), 1, r"same", names="manifest.toml"),
+        'slug = "same"\n', ("a.wav", "b.wav")), 1, r"'same' is also the slug", names="(line 6)"),
     Kind("manifest-toml-error", manifest('[[episode]\naudio = "a.wav"\n'), 2, r"TOML",
          names="manifest.toml"),
     Kind("missing-file", lambda inp, s, out: ["process", str(inp / "gone.wav"), "--out",
@@ -240,7 +241,7 @@ def checked_output(out: Path) -> Path:
 def folder_ok(folder: Path) -> Path:
     assert (folder / f"{folder.name}.mp3").stat().st_size > 1000
     assert json.loads((folder / f"{folder.name}.result.json").read_text())["status"] == "ok"
-    assert not [p for p in folder.parent.rglob(".*") if p.name != ".audio-pipeline.lock"]
+    assert not [p for p in folder.parent.rglob(".*") if p.name != ".batch.lock"]
     return folder
 
 
@@ -266,10 +267,11 @@ def test_bad_input(kind: Kind, speech: Path, tmp_path: Path, capfd, monkeypatch)
     if kind.code:
         assert len(lines) == 1, lines
         named = kind.names or Path(argv[1]).name
-        assert lines[0].startswith("error: ") and named in lines[0], lines[0]
+        # a batch names the manifest's episode and line ("failed: slug: ... (line 3)")
+        assert lines[0].startswith(("error: ", "failed: ")) and named in lines[0], lines[0]
         assert re.search(kind.message, lines[0]), lines[0]
         leftovers = list(out.rglob("*")) if out.is_dir() else []
-        assert all(p.name in ("batch-report.json", ".audio-pipeline.lock") for p in leftovers), \
+        assert all(p.name in ("batch-report.json", ".batch.lock") for p in leftovers), \
             leftovers
         assert digest_tree(inp) == inputs, "an input changed"
         assert listing(tmp_path, out) == around, "written outside --out"
@@ -291,12 +293,17 @@ def good_batch(speech: Path, tmp_path_factory: pytest.TempPathFactory):
     model load), one episode per kind, its slug the kind's name."""
     work = tmp_path_factory.mktemp("good")
     inp, out = work / "in", work / "out"
-    rows = []
+    rows, titles = [], {}
     for kind in BATCHED:
         folder = inp / kind.name
         folder.mkdir(parents=True)
         argv = kind.build(folder, speech, out)
-        row = f'[[episode]]\nslug = "{kind.name}"\naudio = {json.dumps(argv[1])}\n'
+        row = f"[[episode]]\naudio = {json.dumps(argv[1], ensure_ascii=False)}\n"
+        if "--title" in argv:  # the title makes the slug
+            titles[kind.name] = title = argv[argv.index("--title") + 1]
+            row += f"title = {json.dumps(title, ensure_ascii=False)}\n"
+        else:
+            row += f'slug = "{kind.name}"\n'
         if "--source" in argv:
             row += f"source = {json.dumps(argv[argv.index('--source') + 1])}\n"
         rows.append(row)
@@ -308,7 +315,7 @@ def good_batch(speech: Path, tmp_path_factory: pytest.TempPathFactory):
                             capture_output=True, text=True, cwd=work, timeout=900)
     return {"code": result.returncode, "stderr": result.stderr, "out": out,
             "inputs_kept": digest_tree(inp) == before,
-            "outside": listing(work, out) - around}
+            "outside": listing(work, out) - around, "titles": titles}
 
 
 @pytest.mark.slow
@@ -317,9 +324,16 @@ def test_good_output_from_odd_input(kind: Kind, good_batch) -> None:
     assert "Traceback" not in good_batch["stderr"], good_batch["stderr"]
     assert good_batch["code"] == 0, good_batch["stderr"]
     assert good_batch["inputs_kept"] and not good_batch["outside"], good_batch["outside"]
-    folder = folder_ok(good_batch["out"] / kind.name)
-    result = json.loads((folder / f"{kind.name}.result.json").read_text())
+    title = good_batch["titles"].get(kind.name)
+    slug = episode_slug(title, "clip.wav") if title else kind.name
+    folder = folder_ok(good_batch["out"] / slug)
+    assert folder.resolve().parent == good_batch["out"].resolve()
+    result = json.loads((folder / f"{slug}.result.json").read_text())
     assert result["duration"] > 2.0
+    if title:
+        from mutagen.id3 import ID3
+
+        assert str(ID3(str(folder / f"{slug}.mp3"))["TIT2"]) == title
     if kind.message:
         assert any(re.search(kind.message, w) for w in result["warnings"]), result["warnings"]
 
