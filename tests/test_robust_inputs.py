@@ -98,7 +98,21 @@ def out_inside_input(inp: Path, speech: Path, out: Path) -> list[str]:
     return ["process", str(bad.copy(speech, inp / "clip.wav")), "--out", str(inp / "out")]
 
 
-HOUR = (bad.hour_of_silence, bad.hour_of_noise)
+_HELD: list = []  # lock files a "running" batch holds for the rest of the session
+
+
+def second_batch(inp: Path, speech: Path, out: Path) -> list[str]:
+    """A batch already holds the output folder (its lock, as a running one would)."""
+    import fcntl
+
+    argv = manifest('[[episode]]\naudio = "a.wav"\n')(inp, speech, out)
+    out.mkdir()
+    handle = open(out / ".batch.lock", "a")  # noqa: SIM115 - held on purpose
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _HELD.append(handle)
+    return [a for a in argv if a != "--dry-run"]
+
+
 URL_ERROR = r"source_url: .*(http|whitespace)"
 KINDS = [
     Kind("zero-byte", plain(lambda d: (d.write_bytes(b""), d)[1], "empty.wav"), 1,
@@ -179,6 +193,7 @@ KINDS = [
     Kind("out-not-writable", out_not_writable, 1, r"ermission", names="out", as_user=True),
     Kind("out-is-a-file", out_is_a_file, 2, r"is a file", names="out"),
     Kind("out-inside-input", out_inside_input, 0),
+    Kind("second-batch-same-out", second_batch, 1, r"another batch is writing", names="out"),
 ]
 
 

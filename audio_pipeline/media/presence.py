@@ -25,13 +25,15 @@ MIN_DYNAMICS_DB = 6.0
 def check_speech_audio(audio: Audio) -> None:
     """Raise MediaError when ``audio`` (mono, speech rate) cannot hold a narration."""
     x = audio.samples.reshape(-1) if audio.samples.ndim == 1 else audio.samples[:, 0]
-    if not np.isfinite(x).all():
+    # min and max carry NaN and infinity through, without an hour-long temporary array
+    low, high = float(np.min(x)), float(np.max(x))
+    if not (np.isfinite(low) and np.isfinite(high)):
         bad = int(np.count_nonzero(~np.isfinite(x)))
         raise MediaError(f"corrupt audio: {bad} samples are NaN or infinite", audio.path)
     if audio.duration < MIN_SECONDS:
         raise MediaError(f"too short: {audio.duration:.2f} s of audio (an episode needs at "
                          f"least {MIN_SECONDS:g} s)", audio.path)
-    peak = float(np.max(np.abs(x)))
+    peak = max(high, -low)
     if peak <= 10.0 ** (SILENCE_DBFS / 20.0):
         raise MediaError(f"no speech: the recording is silent ({audio.duration:.0f} s, peak "
                          f"below {SILENCE_DBFS:g} dBFS)", audio.path)
