@@ -140,7 +140,7 @@ def test_process_killed_mid_episode_then_rerun(episodes: Path, tmp_path: Path) -
     env = fresh_cache(tmp_path / "cache")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "audio_pipeline", "process", str(episodes / "one.wav"),
-               "--title", "Episode one", "--out", str(out)]
+               "--title", "Episode one", "--slug", "one", "--out", str(out)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert proc.stderr is not None
