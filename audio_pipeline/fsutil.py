@@ -101,7 +101,7 @@ def remove_dead_staging(final_dir: Path) -> list[Path]:
     """Remove the staging folders of ``final_dir`` left by killed runs (their pid is gone);
     a run still building one, e.g. a second `process` of the same episode, keeps its own."""
     pattern = re.compile(rf"\.{re.escape(final_dir.name)}\.(\d+)-[^/]*\.partial")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(final_dir.parent.iterdir())
     except OSError:
