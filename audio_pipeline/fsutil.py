@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -74,8 +75,9 @@ def staging_dir(final_dir: Path) -> Path:
         raise OutputError("a file is in the way of the output folder", final_dir)
     try:
         final_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial",
+        remove_dead_staging(final_dir)
+        staging = Path(  # named with our pid, so a later run knows when it is orphaned
+            tempfile.mkdtemp(prefix=f".{final_dir.name}.{os.getpid()}-", suffix=".partial",
                              dir=final_dir.parent)
         )
     except OSError as exc:  # a file in the way, read-only or full disk: the user can fix it
@@ -83,6 +85,33 @@ def staging_dir(final_dir: Path) -> Path:
                           final_dir.parent) from exc
     os.chmod(staging, default_mode(directory=True))
     return staging
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_dead_staging(final_dir: Path) -> list[Path]:
+    """Remove the staging folders of ``final_dir`` left by killed runs (their pid is gone);
+    a run still building one, e.g. a second `process` of the same episode, keeps its own."""
+    pattern = re.compile(rf"\.{re.escape(final_dir.name)}\.(\d+)-[^/]*\.partial")
+    removed: list[Path] = []
+    try:
+        entries = list(final_dir.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found and entry.is_dir() and not _alive(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 def publish_dir(staging: Path, final_dir: Path) -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,16 +156,26 @@ def process_episode(
     transcriber: Transcriber | None = None,
     cache: TranscriptCache | None = None,
     on_stage: StageCallback | None = None,
+    make: Callable[[], Transcriber] | None = None,
 ) -> EpisodeResult:
-    """Run every stage on one episode; raises PipelineError for anything the user can fix."""
+    """Run every stage on one episode; raises PipelineError for anything the user can fix.
+
+    ``make`` builds the transcriber only once the audio decoded and holds speech, so a bad
+    upload fails in a second without importing torch.
+    """
     # Imported here, not at the top: `import audio_pipeline` and the CLI's --help stay light.
     from audio_pipeline.loudness.normalizer import normalize_and_encode
     from audio_pipeline.media.decoder import decode_speech
+    from audio_pipeline.media.presence import check_speech_audio
     from audio_pipeline.metadata.tags import write_tags
 
     if episode.audio is None:
         raise ManifestError("no recording given (`audio` is empty)", stage="pipeline")
     recording = episode.audio
+    if episode.source is not None:  # a bad article fails now, not after transcription
+        from audio_pipeline.align.source import read_article
+
+        read_article(episode.source)
     run = _Run(episode, on_stage)
     final_dir = Path(out_dir) / episode.slug
     audio_digest = file_digest(recording)  # hashed once: fingerprint and transcript cache
@@ -175,10 +186,12 @@ def process_episode(
             # Speech-rate mono for Whisper; the loudness stage streams the original file
             # itself, so no full-rate copy of a long recording is ever held.
             audio = decode_speech(recording)
+            check_speech_audio(audio)
         with run.stage("language"):  # the article's and the audio's, and the model for it
             from audio_pipeline.episode_language import choose_language
 
-            chosen = choose_language(episode, audio, transcriber or make_transcriber(config))
+            chosen = choose_language(
+                episode, audio, transcriber or (make or partial(make_transcriber, config))())
             run.warnings.extend(chosen.notices)
             episode = replace(episode, meta=replace(episode.meta, language=chosen.check))
             transcriber = chosen.transcriber

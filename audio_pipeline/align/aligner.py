@@ -79,7 +79,7 @@ def align(
     model, see ``verify``) checks every candidate issue against the audio; without it
     the confidences come from the text features alone.
     """
-    words = _sanitize_times(transcript, onsets)
+    words = _sanitize_times(transcript, onsets, audio_duration or transcript.duration)
     duration = audio_duration or transcript.duration or (words[-1].end if words else 0.0)
     ctx = _tokenize(words, source, long_pause, duration)
     ctx.pairs = _drop_weak_edges(_drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp, ctx.language)))
@@ -148,7 +148,9 @@ def _article_words(ctx: Context) -> list[Word]:
 # --------------------------------------------------------------------------- preparation
 
 
-def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None) -> list[Word]:
+def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None,
+                    duration: float = 0.0) -> list[Word]:  # inside the audio: see `ceiling`
+    ceiling = duration if duration > 0 else float("inf")
     out: list[Word] = []
     for seg in transcript.segments:
         for k, w in enumerate(seg.words):
@@ -169,7 +171,8 @@ def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None) -
                 start = found if found is not None else max(prev_end, start - ONSET_LEAD)
             if out and start < out[-1].start:
                 start = out[-1].start
-            out.append(Word(w.text.strip(), start, max(end, start), w.probability))
+            start = min(max(start, 0.0), ceiling)  # the last window's times can overrun
+            out.append(Word(w.text.strip(), start, min(max(end, start), ceiling), w.probability))
     return out
 
 

@@ -71,19 +71,47 @@ class _Block:
     level: int = 0
 
 
-def parse_source(path: Path, language: str = "en") -> SourceText:
-    """Read an article file; the format comes from the extension, else it is sniffed."""
+MAX_ARTICLE_BYTES = 2_000_000  # ~300k words: 30 hours read aloud; anything longer is not one
+
+
+def read_article(path: Path) -> str:
+    """An article file's text: UTF-8, UTF-16/32 with a BOM, else Windows-1252/Latin-1
+    (what older editors save); raises SourceError for empty, binary or huge files."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise SourceError(f"article is too long: {size / 1e6:.1f} MB (at most "
+                              f"{MAX_ARTICLE_BYTES / 1e6:g} MB of text)", path)
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read article: {exc.strerror or exc}", path) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"article is not UTF-8 text (byte {exc.start})", path) from exc
-    if "\x00" in text:
+    if not raw.strip():
+        raise SourceError("article is empty", path)
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+                break
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"article is not valid {codec.upper()} (byte {exc.start})",
+                                  path) from exc
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
+    if "\x00" in text or controls > len(text) // 100:
         raise SourceError("article looks like a binary file, not text", path)
+    return text
+
+
+def parse_source(path: Path, language: str = "en") -> SourceText:
+    """Read an article file; the format comes from the extension, else it is sniffed."""
+    path = Path(path)
+    text = read_article(path)
     fmt = _EXTENSIONS.get(path.suffix.lower()) or sniff_format(text)
     source = parse_source_text(text, fmt, language)
     if not source.words:

@@ -32,6 +32,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except PipelineError as exc:
+            if os.environ.get("AUDIO_PIPELINE_DEBUG"):
+                raise
             echo_err(f"error: {exc.one_line()}")
             sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
@@ -44,7 +46,7 @@ def handle_errors(fn: F) -> F:
                 raise
             echo_err(
                 f"error: unexpected {type(exc).__name__}: {exc} "
-                "(set AUDIO_PIPELINE_DEBUG=1 for a traceback)"
+                "(run with --debug for a traceback)"
             )
             sys.exit(EXIT_FAILED)
 

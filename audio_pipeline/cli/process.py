@@ -103,10 +103,10 @@ def process(
         edit=edit or None,
     )
     episode = build_episode(audio, config, source=source, slug=slug, **meta_kwargs(meta))
-    transcriber = make_transcriber(config, allow_download=allow_download)
     cache = None if no_cache else TranscriptCache()
     result = process_episode(
-        episode, config, out_dir, transcriber=transcriber, cache=cache, on_stage=stage_line
+        episode, config, out_dir, cache=cache, on_stage=stage_line,
+        make=lambda: make_transcriber(config, allow_download=allow_download),
     )
     for warning in result.warnings:
         echo_err(f"warning: {warning}")

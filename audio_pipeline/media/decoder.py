@@ -8,6 +8,7 @@ cannot read (M4A/AAC, WMA, ...). Input files are only ever opened for reading.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ from audio_pipeline.media.ffmpeg import (
     last_line,
     require_ffmpeg,
 )
+from audio_pipeline.media.headers import quiet_mpeg, sf_info, wav_declared_seconds
 from audio_pipeline.types import Audio
 
 # ITU-R BS.775 downmix to stereo for the usual WAV (WAVEFORMATEXTENSIBLE) channel orders.
@@ -44,7 +46,6 @@ _BS775: dict[int, np.ndarray] = {
 T = TypeVar("T")
 
 
-
 def decode(path: Path) -> Audio:
     """Decode an audio file to float32 samples shaped (frames, channels).
 
@@ -57,7 +58,8 @@ def decode(path: Path) -> Audio:
     if path.stat().st_size == 0:
         raise MediaError("not an audio file: the file is empty", path)
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with quiet_mpeg(path):
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         data, rate = _decode_ffmpeg(path)
     if data.shape[0] == 0:
@@ -77,12 +79,23 @@ def decode_speech(path: Path, rate: int = 16_000) -> Audio:
         raise MediaError("not an audio file: the file is empty", path)
     source = block_source(path, channels=1)
     header = source.frames / source.sample_rate if _exact_length(path, source) else None
+    if header is not None and not source.ffmpeg:
+        header = max(header, wav_declared_seconds(path) or 0.0)
     if source.sample_rate != rate:
         source = source.resampled_by_ffmpeg(rate) or source
-    blocks = list(source.blocks())
-    if not blocks or sum(len(b) for b in blocks) == 0:
+    # filled in place, not a list of blocks concatenated: that held the signal twice
+    # (3 h of 16 kHz mono peaked at 1.5 GB)
+    samples, filled = np.empty((max(source.frames, 1), 1), dtype=np.float32), 0
+    for block in source.blocks():
+        if filled + len(block) > len(samples):  # the header's estimate was short
+            grown = np.empty((max(2 * len(samples), filled + len(block)), 1), np.float32)
+            grown[:filled] = samples[:filled]
+            samples = grown
+        samples[filled:filled + len(block)] = block
+        filled += len(block)
+    if filled == 0:
         raise MediaError("not an audio file: it holds no audio frames", path)
-    audio = Audio(np.concatenate(blocks), source.sample_rate, path)
+    audio = Audio(samples[:filled], source.sample_rate, path)
     # A cut-off download or copy decodes without error to its first part only; publishing
     # that loses the rest of the episode. Half is lenient enough for header estimates
     # (VBR MP3 without a Xing header, ffprobe's bitrate guess for raw AAC) yet catches
@@ -101,7 +114,7 @@ def _exact_length(path: Path, source: BlockSource) -> bool:
         return False
     if source.ffmpeg:
         return path.suffix.lower() in (".m4a", ".mp4", ".m4b", ".mov")
-    if sf.info(str(path)).format not in ("MP3", "MPEG"):
+    if sf_info(path).format not in ("MP3", "MPEG"):
         return True  # WAV, FLAC, OGG, AIFF: the frame count is recorded
     with open(path, "rb") as fh:
         head = fh.read(10)
@@ -119,7 +132,8 @@ def _decode_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
 
     require_ffmpeg(path)
     try:
-        seg = AudioSegment.from_file(str(path))
+        # absolute: pydub hands the path to ffprobe, which reads "-x.wav" as an option
+        seg = AudioSegment.from_file(os.path.abspath(path))
     except (CouldntDecodeError, IndexError, KeyError, OSError, ValueError) as exc:
         raise MediaError(f"not an audio file ({last_line(exc)})", path) from exc
     # pydub hands over integers of sample_width bytes; scale them to [-1, 1).
@@ -160,8 +174,14 @@ class BlockSource:
                 yield self._mix(block)
             return
         try:
-            with sf.SoundFile(str(self.path)) as f:
-                for block in f.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+            with quiet_mpeg(self.path):
+                f = sf.SoundFile(str(self.path))
+            with f:
+                while True:
+                    with quiet_mpeg(self.path):  # never held across a yield
+                        block = f.read(block_frames, dtype="float32", always_2d=True)
+                    if not len(block):
+                        break
                     yield self._mix(block)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise MediaError(f"cannot read the audio: {last_line(exc)}", self.path) from exc
@@ -197,7 +217,7 @@ def block_source(src: Audio | Path, channels: int | None = None) -> BlockSource:
         return BlockSource(src.sample_rate, channels or have, src.frames, src.path, src, have)
     path = Path(src)
     try:
-        info = sf.info(str(path))
+        info = sf_info(path)
         readable = info.frames > 0 and info.samplerate > 0
     except (sf.LibsndfileError, RuntimeError):
         readable = False
@@ -213,11 +233,14 @@ def _probe_stream(path: Path) -> tuple[int, int, float]:
     """Sample rate, channels and duration of the first audio stream, by ffprobe."""
     if not path.is_file():
         raise MediaError("file not found" if not path.exists() else "not a file", path)
-    meta, err = ffprobe(path, "stream=sample_rate,channels:format=duration")
+    meta, err = ffprobe(path, "stream=sample_rate,channels,duration:format=duration")
+    if not meta.get("streams"):
+        raise MediaError(f"not an audio file ({last_line(err) or 'no audio stream'})", path)
     try:
         stream = meta["streams"][0]
-        return (int(stream["sample_rate"]), int(stream["channels"]),
-                float(meta["format"].get("duration", 0.0)))
+        # the audio stream's own length: a video's container can run longer than its sound
+        seconds = stream.get("duration") or meta.get("format", {}).get("duration", 0.0)
+        return int(stream["sample_rate"]), int(stream["channels"]), float(seconds)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise MediaError(f"not an audio file ({last_line(err) or exc})", path) from exc
 
@@ -228,7 +251,7 @@ def probe_duration(path: Path) -> float:
     if not path.is_file():
         raise MediaError("file not found", path)
     try:
-        info = sf.info(str(path))
+        info = sf_info(path)
         if info.frames > 0 and info.samplerate > 0:
             return info.frames / float(info.samplerate)
     except (sf.LibsndfileError, RuntimeError):

@@ -7,8 +7,11 @@ unreadable stream always gives the same one-line MediaError naming the file.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,18 @@ BLOCK_FRAMES = 1 << 18  # frames per pipe read or write: bounded memory, few sys
 # The sample rates MPEG-1/2/2.5 Layer III can hold; config checks and the encoder share it.
 MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+
+
+TIMEOUT_ENV = "AUDIO_PIPELINE_FFMPEG_TIMEOUT"
+
+
+def tool_timeout() -> float:
+    """Seconds ffprobe may take, or ffmpeg may go without handing over audio, before it
+    is killed: a file on a stalled network mount or a FIFO would hang a build server."""
+    try:
+        return max(0.1, float(os.environ.get(TIMEOUT_ENV, "") or 300.0))
+    except ValueError:
+        return 300.0
 
 
 def require_ffmpeg(path: Path | None) -> None:
@@ -42,10 +57,14 @@ def ffprobe(path: Path, entries: str) -> tuple[dict[str, Any], str]:
     """
     if shutil.which("ffprobe") is None:
         raise MediaError("cannot read this format: ffprobe is not installed", path)
-    proc = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", entries,
-         "-of", "json", str(path)],
-        capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", entries,
+             "-of", "json", os.path.abspath(path)],  # absolute: "-x.wav" is not an option
+            capture_output=True, text=True, check=False, timeout=tool_timeout())
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"ffprobe did not answer in {tool_timeout():g} s and was stopped",
+                         path) from None
     try:
         return json.loads(proc.stdout or "{}"), proc.stderr
     except ValueError:
@@ -80,9 +99,28 @@ def iter_decode(path: Path, channels: int, block_frames: int = BLOCK_FRAMES,
     assert proc.stdout is not None and proc.stderr is not None
     nbytes = block_frames * channels * 4
     finished = False
+    reading: list[float | None] = [None]  # when the pending read began
+    stalled = threading.Event()
+
+    def watch() -> None:  # only time spent waiting on ffmpeg counts, not the consumer's
+        limit = tool_timeout()
+        while proc.poll() is None:
+            began = reading[0]
+            if began is not None and time.monotonic() - began > limit:
+                stalled.set()
+                proc.kill()
+                return
+            time.sleep(min(1.0, limit / 4))
+
+    threading.Thread(target=watch, name="ffmpeg-watchdog", daemon=True).start()
     try:
         while True:
+            reading[0] = time.monotonic()
             buf = proc.stdout.read(nbytes)
+            reading[0] = None
+            if stalled.is_set():
+                raise MediaError(f"ffmpeg gave no audio for {tool_timeout():g} s and was "
+                                 "stopped", path)
             if not buf:
                 break
             usable = len(buf) - len(buf) % (channels * 4)

@@ -216,6 +216,12 @@ def mp3_writer(
         err_file.seek(0)
         err = err_file.read().decode(errors="replace")
         err_file.close()
+        # ffmpeg exits 0 when it cannot write the file (a full disk): its message says so
+        unwritten = next((ln for ln in err.splitlines() if ln.startswith(
+            ("Error writing", "Error closing")) or "No space left" in ln), None)
+        if ok and rc == 0 and unwritten is not None:
+            tmp.unlink(missing_ok=True)
+            raise MediaError(f"cannot write the MP3: {unwritten.rsplit(': ', 1)[-1]}", dest)
         if ok and rc == 0:
             if tap is not None:
                 tap._verify(tmp, channels, fed[0])

@@ -198,6 +198,8 @@ def _episode_from_table(
     for key in _STR_KEYS:
         value = table.get(key, "")
         if isinstance(value, str):
+            if problem := text_problem(key, value):
+                found.append((key, problem))
             meta[key] = value.strip()
         else:
             found.append((key, f"must be a string, got {_kind(value)}"))
@@ -303,6 +305,20 @@ def _episode_from_table(
         slug=slug or episode_slug(episode_meta.title, audio),
         source=source,
     ), found
+
+
+SUMMARY_CHARS = 4000  # what Apple Podcasts shows of a description; feeds cut the rest
+
+
+def text_problem(key: str, value: str) -> str | None:
+    """A control character (NUL ends an ID3 string early; others break XML) or a summary
+    longer than a podcast app shows."""
+    bad = next((c for c in value if ord(c) < 32 and c not in "\t\n\r"), None)
+    if bad is not None:
+        return f"contains the control character U+{ord(bad):04X}"
+    if key == "summary" and len(value) > SUMMARY_CHARS:
+        return f"{len(value)} characters, more than the {SUMMARY_CHARS} a podcast app shows"
+    return None
 
 
 def url_problem(url: str) -> str | None:
