@@ -172,6 +172,11 @@ def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None,
             if out and start < out[-1].start:
                 start = out[-1].start
             start = min(max(start, 0.0), ceiling)  # the last window's times can overrun
+            if out and out[-1].end > start:
+                # words never overlap: a number's spoken tokens are spread over its span
+                # and must all come before the next word's
+                p = out[-1]
+                out[-1] = Word(p.text, p.start, max(p.start, start), p.probability)
             out.append(Word(w.text.strip(), start, min(max(end, start), ceiling), w.probability))
     return out
 
@@ -260,7 +265,7 @@ def _time_words(ctx: Context) -> tuple[list[TimedWord], list[SentenceStatus]]:
             statuses.append("partial")
     # words of skipped sentences take no time: they were never spoken
     lengths = [0 if statuses[w.sentence] == "skipped" else len(w.text) for w in src_words]
-    _interpolate(starts, ends, lengths, [w.sentence for w in src_words])
+    _interpolate(starts, ends, lengths, [w.sentence for w in src_words], ctx.duration)
     timed = [TimedWord(w.text, starts[i], ends[i], heard[i]) for i, w in enumerate(src_words)]
     return timed, statuses
 
@@ -270,7 +275,11 @@ def _speech_time(chars: int) -> float:
 
 
 def _interpolate(
-    starts: list[float | None], ends: list[float | None], lengths: list[int], sentence: list[int]
+    starts: list[float | None],
+    ends: list[float | None],
+    lengths: list[int],
+    sentence: list[int],
+    duration: float = 0.0,
 ) -> None:
     """Times for unheard words from their heard neighbours.
 
@@ -278,7 +287,9 @@ def _interpolate(
     much longer (a pause, an ad-lib, a skipped passage lies there too), words stay next
     to the heard neighbour of their own sentence: a sentence whose first word Whisper
     missed still starts just before its second word, not back at the previous sentence.
+    Times stay inside the audio (0 to ``duration``, when it is known).
     """
+    ceiling = duration if duration > 0 else float("inf")
     n = len(starts)
     known = [i for i in range(n) if starts[i] is not None]
     if not known:
@@ -288,15 +299,15 @@ def _interpolate(
     assert t is not None
     for i in range(first - 1, -1, -1):
         same = sentence[i] == sentence[first]
-        ends[i] = t
+        ends[i] = max(0.0, t)
         t = t - _speech_time(lengths[i]) if same else t
         starts[i] = max(0.0, t)
     t = ends[last]
     assert t is not None
     for i in range(last + 1, n):
-        starts[i] = t
+        starts[i] = min(t, ceiling)
         t = t + _speech_time(lengths[i]) if sentence[i] == sentence[last] else t
-        ends[i] = t
+        ends[i] = min(t, ceiling)
     for a, b in zip(known, known[1:], strict=False):
         if b - a <= 1:
             continue

@@ -62,14 +62,13 @@ def detect_issues(ctx: Context) -> list[NarrationIssue]:
     first_h, last_h = paired[0], paired[-1]
     if first_h > 0:
         text, ws = _words_text(ctx, 0, first_h)
-        issues.append(
-            NarrationIssue("intro", ws[0].start, ctx.hyp_end[first_h - 1], None, "", text, 1.0)
-        )
+        end = ctx.hyp_end[first_h - 1]
+        # a number's spoken tokens share its word's span, so the edges can cross: clamp
+        issues.append(NarrationIssue("intro", min(ws[0].start, end), end, None, "", text, 1.0))
     if last_h < len(ctx.hyp) - 1:
         text, ws = _words_text(ctx, last_h + 1, len(ctx.hyp))
-        issues.append(
-            NarrationIssue("outro", ctx.hyp_start[last_h + 1], ws[-1].end, None, "", text, 1.0)
-        )
+        start = ctx.hyp_start[last_h + 1]
+        issues.append(NarrationIssue("outro", start, max(ws[-1].end, start), None, "", text, 1.0))
 
     cut = [False] * len(ctx.hyp)
     for r in ctx.retakes:
