@@ -65,6 +65,7 @@ def choose_language(episode: Episode, audio: Audio, transcriber: Transcriber) ->
     """Decide the episode's languages and the transcriber for them (may raise ModelError)."""
     explicit = None if is_auto(episode.meta.language) else episode.meta.language
     text = ear = None
+    decision: LanguageDecision
     if explicit is not None:
         decision = resolve_language(explicit, None, None)
     else:
@@ -72,7 +73,7 @@ def choose_language(episode: Episode, audio: Audio, transcriber: Transcriber) ->
         text = detect_text_language(words, where) if words.strip() else None
         if text is None or text.code != "en" or _multilingual(transcriber):
             ear = _by_ear(transcriber, audio)
-        decision: LanguageDecision = resolve_language(None, text, ear)
+        decision = resolve_language(None, text, ear)
     notices = [decision.notice] if decision.notice else []
     chosen = transcriber
     for_language = getattr(transcriber, "for_language", None)
