@@ -12,12 +12,7 @@ from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
 from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
 from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK, missing_multilingual
-from audio_pipeline.transcribe.whisper_input import (
-    DECODE_SEED,
-    WHISPER_RATE,
-    padded,
-    to_whisper_input,
-)
+from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 DETECT_SECONDS = 30.0  # one Whisper window: what its language detection reads
@@ -220,14 +215,7 @@ class WhisperTranscriber:
             _warm_numba()
             if self.threads is not None:
                 _set_threads(self.threads)
-            # Whisper re-decodes a window it doubts by sampling (temperature fallback):
-            # a fixed seed, on a fork of torch's generator, makes a rerun give the same
-            # transcript (a build server's outputs must not change from run to run).
-            import torch
-
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(DECODE_SEED)
-                result = model.transcribe(padded(array), **self._options(model))
+            result = model.transcribe(padded(array), **self._options(model))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return _to_transcript(result, self.model_name, audio.duration)

@@ -30,12 +30,7 @@ from audio_pipeline.transcribe.sources import (
     cache_dir,
     missing_multilingual,
 )
-from audio_pipeline.transcribe.whisper_input import (
-    DECODE_SEED,
-    WHISPER_RATE,
-    padded,
-    to_whisper_input,
-)
+from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 DETECT_SECONDS = 30.0  # one Whisper window: what language detection reads
@@ -285,10 +280,6 @@ class FasterWhisperTranscriber:
         if array.size == 0:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
         try:
-            import ctranslate2
-
-            # the temperature fallback samples: a fixed seed makes reruns agree
-            ctranslate2.set_random_seed(DECODE_SEED)
             segments, info = model.transcribe(padded(array), **self._options(model))
             # segments is a generator: decoding happens while it is consumed
             rows = [

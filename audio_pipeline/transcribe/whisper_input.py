@@ -19,9 +19,6 @@ WHISPER_RATE = 16_000
 # smeared; with room after it the word is heard and timed. Times are clipped back to the
 # recording's length.
 TAIL_PAD = 1.0  # s
-# Seed for the sampling in Whisper's temperature fallback, in both engines: the same
-# recording always gives the same transcript.
-DECODE_SEED = 0
 
 
 def to_whisper_input(audio: Audio) -> np.ndarray:
