@@ -35,7 +35,11 @@ from audio_pipeline.align.issues import detect_issues
 from audio_pipeline.align.phrases import merge_garbles, merge_substitutions
 from audio_pipeline.align.retakes import find_retakes
 from audio_pipeline.align.textnorm import text_tokens
-from audio_pipeline.align.tokenalign import Pair, align_tokens
+from audio_pipeline.align.tokenalign import (
+    align_tokens,
+    drop_unrelated_runs,
+    drop_weak_edges,
+)
 from audio_pipeline.align.verify import SpanScorer, verify_issues
 from audio_pipeline.types import (
     Alignment,
@@ -82,7 +86,7 @@ def align(
     words = _sanitize_times(transcript, onsets, audio_duration or transcript.duration)
     duration = audio_duration or transcript.duration or (words[-1].end if words else 0.0)
     ctx = _tokenize(words, source, long_pause, duration)
-    ctx.pairs = _drop_weak_edges(_drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp, ctx.language)))
+    ctx.pairs = drop_weak_edges(drop_unrelated_runs(align_tokens(ctx.src, ctx.hyp, ctx.language)))
     ctx.pairs, ctx.retakes = find_retakes(ctx)
     ctx.index_pairs()
 
@@ -172,10 +176,8 @@ def _sanitize_times(transcript: Transcript, onsets: OnsetFinder | None = None,
             if out and start < out[-1].start:
                 start = out[-1].start
             start = min(max(start, 0.0), ceiling)  # the last window's times can overrun
-            if out and out[-1].end > start:
-                # words never overlap: a number's spoken tokens are spread over its span
-                # and must all come before the next word's
-                p = out[-1]
+            if out and out[-1].end > start:  # never overlapping: a number's spoken tokens
+                p = out[-1]  # are spread over its span, all before the next word's
                 out[-1] = Word(p.text, p.start, max(p.start, start), p.probability)
             out.append(Word(w.text.strip(), start, min(max(end, start), ceiling), w.probability))
     return out
@@ -199,37 +201,6 @@ def _tokenize(words: list[Word], source: SourceText, long_pause: float, duration
             ctx.hyp_end.append(t1)
             t0 = t1
     return ctx
-
-
-def _drop_unrelated_runs(pairs: list[Pair], low: float = 0.45, run: int = 3) -> list[Pair]:
-    """Three or more weak pairings in a row are two different texts, not mishearings."""
-    keep = [True] * len(pairs)
-    k = 0
-    while k < len(pairs):
-        if pairs[k].sim < low:
-            e = k
-            while e < len(pairs) and pairs[e].sim < low:
-                e += 1
-            if e - k >= run:
-                keep[k:e] = [False] * (e - k)
-            k = e
-        else:
-            k += 1
-    return [p for p, ok in zip(pairs, keep, strict=True) if ok]
-
-
-def _drop_weak_edges(pairs: list[Pair], weak: float = 0.6, run: int = 3) -> list[Pair]:
-    """A weak pairing at the edge of unmatched speech is the speech's own first/last word
-    ("This next point..." pairing "They"): it belongs to the ad-lib, not the text."""
-    out: list[Pair] = []
-    for k, p in enumerate(pairs):
-        if p.sim < weak:
-            gap_before = p.h0 - (pairs[k - 1].h1 if k else 0)
-            gap_after = (pairs[k + 1].h0 - p.h1) if k + 1 < len(pairs) else 0
-            if max(gap_before, gap_after) >= run:
-                continue
-        out.append(p)
-    return out
 
 
 # --------------------------------------------------------------------------- timing
@@ -275,11 +246,8 @@ def _speech_time(chars: int) -> float:
 
 
 def _interpolate(
-    starts: list[float | None],
-    ends: list[float | None],
-    lengths: list[int],
-    sentence: list[int],
-    duration: float = 0.0,
+    starts: list[float | None], ends: list[float | None], lengths: list[int],
+    sentence: list[int], duration: float = 0.0,
 ) -> None:
     """Times for unheard words from their heard neighbours.
 

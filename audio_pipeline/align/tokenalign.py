@@ -279,3 +279,34 @@ def _argmax3(x: float, y: float, z: float) -> int:
     if x >= y and x >= z:
         return 0
     return 1 if y >= z else 2
+
+
+def drop_unrelated_runs(pairs: list[Pair], low: float = 0.45, run: int = 3) -> list[Pair]:
+    """Three or more weak pairings in a row are two different texts, not mishearings."""
+    keep = [True] * len(pairs)
+    k = 0
+    while k < len(pairs):
+        if pairs[k].sim < low:
+            e = k
+            while e < len(pairs) and pairs[e].sim < low:
+                e += 1
+            if e - k >= run:
+                keep[k:e] = [False] * (e - k)
+            k = e
+        else:
+            k += 1
+    return [p for p, ok in zip(pairs, keep, strict=True) if ok]
+
+
+def drop_weak_edges(pairs: list[Pair], weak: float = 0.6, run: int = 3) -> list[Pair]:
+    """A weak pairing at the edge of unmatched speech is the speech's own first/last word
+    ("This next point..." pairing "They"): it belongs to the ad-lib, not the text."""
+    out: list[Pair] = []
+    for k, p in enumerate(pairs):
+        if p.sim < weak:
+            gap_before = p.h0 - (pairs[k - 1].h1 if k else 0)
+            gap_after = (pairs[k + 1].h0 - p.h1) if k + 1 < len(pairs) else 0
+            if max(gap_before, gap_after) >= run:
+                continue
+        out.append(p)
+    return out
