@@ -32,6 +32,7 @@ from audio_pipeline.types import (
     Episode,
     EpisodeResult,
     EpisodeSummary,
+    LoudnessReport,
     LoudnessSummary,
     Transcript,
 )
@@ -42,6 +43,9 @@ from audio_pipeline.types import (
 STAGES: dict[str, float] = {"decode": 0.04, "language": 0.01, "transcribe": 0.61, "align": 0.08,
                             "loudness": 0.16, "checks": 0.02, "tags": 0.02, "edit": 0.01,
                             "publish": 0.05}
+# Seconds measured inside a stage ("verify", in "align") or beside the stages (a loudness
+# stage run alongside transcription): in stage_seconds, but not part of their sum.
+INNER_TIMES = ("verify", "loudness_overlapped")
 RESULT_SUFFIX = ".result.json"
 FINGERPRINT_VERSION = 1
 
@@ -157,13 +161,16 @@ def process_episode(
     cache: TranscriptCache | None = None,
     on_stage: StageCallback | None = None,
     make: Callable[[], Transcriber] | None = None,
+    overlap: bool | None = None,
 ) -> EpisodeResult:
     """Run every stage on one episode; raises PipelineError for anything the user can fix.
 
     ``make`` builds the transcriber only once the audio decoded and holds speech, so a bad
-    upload fails in a second without importing torch.
+    upload fails in a second without importing torch. ``overlap`` runs the loudness stage
+    alongside transcription (None: when transcription leaves a core free, see background).
     """
     # Imported here, not at the top: `import audio_pipeline` and the CLI's --help stay light.
+    from audio_pipeline.background import Background, core_left_free
     from audio_pipeline.loudness.normalizer import normalize_and_encode
     from audio_pipeline.media.decoder import decode_speech
     from audio_pipeline.media.presence import check_speech_audio
@@ -181,6 +188,12 @@ def process_episode(
     audio_digest = file_digest(recording)  # hashed once: fingerprint and transcript cache
     fingerprint = episode_fingerprint(episode, config, audio_digest=audio_digest)
     staging = fsutil.staging_dir(final_dir)
+    mp3 = staging / f"{episode.slug}.mp3"
+    encode = partial(normalize_and_encode, recording, mp3, preset=config.loudness_preset,
+                     target=config.target_lufs, ceiling=config.true_peak,
+                     bitrate_kbps=config.bitrate_kbps, sample_rate=config.sample_rate,
+                     channels=config.channels, leveler=config.leveler)
+    early: Background[LoudnessReport] | None = None
     try:
         with run.stage("decode"):
             # Speech-rate mono for Whisper; the loudness stage streams the original file
@@ -195,6 +208,8 @@ def process_episode(
             run.warnings.extend(chosen.notices)
             episode = replace(episode, meta=replace(episode.meta, language=chosen.check))
             transcriber = chosen.transcriber
+        if overlap if overlap is not None else core_left_free(transcriber):
+            early = Background(encode, name=f"loudness-{episode.slug}")
         with run.stage("transcribe"):
             transcript, cached = transcribe_cached(audio, audio_digest, transcriber, cache)
             if cached:
@@ -208,20 +223,11 @@ def process_episode(
                     # the model's checks, inside "align": their share of transcription
                     run.seconds["verify"] = round(scorer.seconds, 3)
         del audio
-        mp3 = staging / f"{episode.slug}.mp3"
-        with run.stage("loudness"):
-            report = normalize_and_encode(
-                recording,
-                mp3,
-                preset=config.loudness_preset,
-                target=config.target_lufs,
-                ceiling=config.true_peak,
-                bitrate_kbps=config.bitrate_kbps,
-                sample_rate=config.sample_rate,
-                channels=config.channels,
-                leveler=config.leveler,
-            )
+        with run.stage("loudness"):  # with `early`, only the wait for it
+            report = early.result() if early is not None else encode()
             run.warnings.extend(report.warnings)
+        if early is not None:
+            run.seconds["loudness_overlapped"] = early.seconds
         with run.stage("checks"):
             checks = _audio_checks(recording, episode, config)
             run.warnings.extend(f"audio check failed: {c.name} {c.detail}" for c in checks
@@ -279,7 +285,9 @@ def process_episode(
             )
             fsutil.publish_dir(staging, final_dir)
         return replace(result, stage_seconds=dict(run.seconds))
-    except BaseException:
+    except BaseException as exc:
+        if early is not None and isinstance(exc, Exception):  # not when interrupted
+            early.settle()  # its MP3 goes into staging: remove that only once it is done
         shutil.rmtree(staging, ignore_errors=True)
         raise
 

@@ -175,9 +175,12 @@ def report(label: str, seconds: float, runs: list[Run]) -> None:
           f"{'cpu/CLI':>7} {'cpu/fw':>6} {'peak MB':>8}  stage shares of wall")
     for r in runs:
         shares = "  ".join(f"{k} {100 * v / r.wall:.0f}%" for k, v in r.stages.items()
-                           if k != "verify")
+                           if k not in ("verify", "loudness_overlapped"))
         if "verify" in r.stages:
             shares += f" (verify {100 * r.stages['verify'] / r.wall:.1f}% inside align)"
+        if "loudness_overlapped" in r.stages:  # the loudness share is then only its wait
+            shares += (f" (loudness {100 * r.stages['loudness_overlapped'] / r.wall:.0f}%"
+                       " alongside transcription)")
         print(f"{r.name:34} {r.wall:8.1f} {r.wall / seconds:6.3f} {r.wall / cli:6.2f} "
               f"{r.wall / alone.wall:9.2f} {r.cpu:8.1f} {r.cpu / cli_cpu:7.2f} "
               f"{r.cpu / alone.cpu:6.2f} {r.peak_mb:8.0f}  {shares}")

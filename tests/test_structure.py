@@ -16,7 +16,7 @@ HEAVY = {"whisper", "torch", "mutagen", "numpy"}
 # Lower layers never import higher ones. Same-layer imports are allowed (no cycle checks
 # them); the package's own __init__ and __main__ stand outside (lazy public API).
 LAYERS: dict[str, float] = {
-    "errors": 0, "types": 0, "fsutil": 0, "formatting": 0, "cache": 0,
+    "errors": 0, "types": 0, "fsutil": 0, "formatting": 0, "cache": 0, "background": 0,
     "media": 1,
     "metadata": 2,  # reads media's MP3 constants for config checks
     "loudness": 3, "transcribe": 3, "align": 3, "qc": 3,

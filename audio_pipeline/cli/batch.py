@@ -116,6 +116,7 @@ def _reporter(quiet: bool, log_json: bool) -> Any:
 
 def _print_report(rows: list[EpisodeSummary], dry_run: bool) -> None:
     from audio_pipeline.formatting import clock, fixed
+    from audio_pipeline.pipeline import INNER_TIMES
 
     table = []
     for row in rows:
@@ -124,7 +125,8 @@ def _print_report(rows: list[EpisodeSummary], dry_run: bool) -> None:
             state = "run" if row.reason == "dry run" else "up to date"
         loud = row.loudness
         lufs = "-" if loud is None else f"{fixed(loud.input_lufs)}→{fixed(loud.output_lufs)}"
-        seconds = sum(v for k, v in row.stage_seconds.items() if k != "total")
+        seconds = sum(v for k, v in row.stage_seconds.items()
+                      if k != "total" and k not in INNER_TIMES)
         table.append([
             row.slug, state, clock(row.duration) if row.duration else "-",
             f"{seconds:.1f}" if seconds else "-",

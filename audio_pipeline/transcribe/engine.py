@@ -110,6 +110,12 @@ class WhisperTranscriber:
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
+    def cores_busy(self) -> int:
+        """The CPU cores transcription keeps busy: none on a GPU, else its threads."""
+        from audio_pipeline.background import usable_cores
+
+        return 0 if self._device().startswith("cuda") else self.threads or usable_cores()
+
     def load(self) -> Any:
         """The whisper.model.Whisper instance (loads it on first call)."""
         with self._lock:

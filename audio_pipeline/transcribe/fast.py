@@ -162,6 +162,10 @@ class FasterWhisperTranscriber:
             return self.device
         return "cuda" if cuda_available() else "cpu"
 
+    def cores_busy(self) -> int:
+        """The CPU cores transcription keeps busy: none on a GPU, else its threads."""
+        return 0 if self._device().startswith("cuda") else self.threads or default_threads()
+
     def _compute_type(self, device: str) -> str:
         if self.compute_type is not None:
             return self.compute_type
