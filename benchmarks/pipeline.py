@@ -1,6 +1,7 @@
 """The whole pipeline's speed against the plain whisper CLI, measured in one run.
 
     .venv/bin/python benchmarks/pipeline.py [--work DIR] [--long] [--minutes M] [--model tiny.en]
+        [--runs cli,openai-whisper,faster-whisper,vad,alone] [--long-runs ...]
 
 Makes a narration of about 10 minutes (``--long``: also 60 minutes) with espeak-ng from
 the Millbrook article of benchmarks/long_narration.py (sections in turn, voices varied,
@@ -21,7 +22,8 @@ Each prints wall time, real-time factor (wall / audio), the ratio to the CLI, CP
 for ``process``, each stage's share of the wall time (from its result.json). Every
 command runs as a separate process, one at a time, with no transcript cache. On a shared
 machine the absolute times are noisy; the ratios are taken within one run, and the
-CPU-time ratios are the steadier ones.
+CPU-time ratios are the steadier ones. ``--runs`` (``--long-runs`` for the 60 minutes)
+times only some: a ratio whose peer was not run prints as ``-``.
 """
 
 from __future__ import annotations
@@ -138,19 +140,25 @@ print(sum(len(s.words or ()) for s in segments), "words")
 """
 
 
+RUNS = ("cli", "openai-whisper", "faster-whisper", "vad", "alone")  # what --runs may name
+
+
 def bench(audio: Path, article: Path, seconds: float, model: str, checkpoint: Path,
-          work: Path, env: dict[str, str]) -> list[Run]:
+          work: Path, env: dict[str, str], which: tuple[str, ...] = RUNS) -> list[Run]:
     runs: list[Run] = []
     scratch = work / "runs" / audio.parent.name
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     cli = [str(BIN / "whisper"), str(audio), "--model", str(checkpoint), "--word_timestamps",
            "True", "--output_format", "all", "--output_dir", str(scratch / "whisper-cli")]
-    runs.append(measure("whisper-cli", cli, scratch, env))
-    for name, extra in (("process openai-whisper", ["--engine", "openai-whisper"]),
-                        ("process faster-whisper", ["--engine", "faster-whisper"]),
-                        ("process faster-whisper --vad", ["--engine", "faster-whisper",
-                                                          "--vad"])):
+    if "cli" in which:
+        runs.append(measure("whisper-cli", cli, scratch, env))
+    for key, name, extra in (
+            ("openai-whisper", "process openai-whisper", ["--engine", "openai-whisper"]),
+            ("faster-whisper", "process faster-whisper", ["--engine", "faster-whisper"]),
+            ("vad", "process faster-whisper --vad", ["--engine", "faster-whisper", "--vad"])):
+        if key not in which:
+            continue
         out = scratch / name.replace(" ", "_")
         argv = [str(BIN / "audio-pipeline"), "process", str(audio), "--source", str(article),
                 "--title", "Bench", "--model", model, "--no-cache", "--out", str(out), *extra]
@@ -159,7 +167,7 @@ def bench(audio: Path, article: Path, seconds: float, model: str, checkpoint: Pa
         result = json.loads((out / "bench" / "bench.result.json").read_text())
         run.stages = {k: float(v) for k, v in result["stage_seconds"].items()}
         runs.append(run)
-    for compute in ("float32", "int8"):  # the pipeline's default; int8 for reference
+    for compute in ("float32", "int8") if "alone" in which else ():  # int8 for reference
         alone = measure(f"faster-whisper-alone-{compute}",
                         [sys.executable, "-c", FW_ALONE, str(audio), model, compute], scratch, env)
         alone.name = f"faster-whisper alone {compute}"
@@ -167,9 +175,13 @@ def bench(audio: Path, article: Path, seconds: float, model: str, checkpoint: Pa
     return runs
 
 
+def _ratio(a: float, b: float | None, width: int) -> str:
+    return f"{a / b:{width}.2f}" if b else f"{'-':>{width}}"
+
+
 def report(label: str, seconds: float, runs: list[Run]) -> None:
-    cli, cli_cpu = runs[0].wall, runs[0].cpu
-    alone = next(r for r in runs if "alone float32" in r.name)
+    cli = next((r for r in runs if r.name == "whisper-cli"), None)
+    alone = next((r for r in runs if "alone float32" in r.name), None)
     print(f"\n{label}: {seconds / 60:.1f} min of audio")
     print(f"{'run':34} {'wall s':>8} {'RTF':>6} {'/CLI':>6} {'/fw alone':>9} {'cpu s':>8} "
           f"{'cpu/CLI':>7} {'cpu/fw':>6} {'peak MB':>8}  stage shares of wall")
@@ -181,9 +193,10 @@ def report(label: str, seconds: float, runs: list[Run]) -> None:
         if "loudness_overlapped" in r.stages:  # the loudness share is then only its wait
             shares += (f" (loudness {100 * r.stages['loudness_overlapped'] / r.wall:.0f}%"
                        " alongside transcription)")
-        print(f"{r.name:34} {r.wall:8.1f} {r.wall / seconds:6.3f} {r.wall / cli:6.2f} "
-              f"{r.wall / alone.wall:9.2f} {r.cpu:8.1f} {r.cpu / cli_cpu:7.2f} "
-              f"{r.cpu / alone.cpu:6.2f} {r.peak_mb:8.0f}  {shares}")
+        print(f"{r.name:34} {r.wall:8.1f} {r.wall / seconds:6.3f} "
+              f"{_ratio(r.wall, cli and cli.wall, 6)} {_ratio(r.wall, alone and alone.wall, 9)} "
+              f"{r.cpu:8.1f} {_ratio(r.cpu, cli and cli.cpu, 7)} "
+              f"{_ratio(r.cpu, alone and alone.cpu, 6)} {r.peak_mb:8.0f}  {shares}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -192,7 +205,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--long", action="store_true", help="also a 60-minute narration")
     ap.add_argument("--model", default="tiny.en")
+    ap.add_argument("--runs", default=",".join(RUNS),
+                    help=f"which runs, comma-separated, of {','.join(RUNS)} (default: all)")
+    ap.add_argument("--long-runs", default=None,
+                    help="the runs for the 60-minute narration (default: --runs)")
     args = ap.parse_args(argv)
+    which = _runs(args.runs)
+    long_which = _runs(args.long_runs) if args.long_runs else which
     work = args.work.expanduser().resolve()
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -203,11 +222,19 @@ def main(argv: list[str] | None = None) -> None:
                         str(checkpoint)], check=True, env=env)
     print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f} "
           "(other work on the machine slows every run alike; compare the ratios)")
-    lengths = [args.minutes] + ([60.0] if args.long else [])
-    for minutes in lengths:
+    lengths = [(args.minutes, which)] + ([(60.0, long_which)] if args.long else [])
+    for minutes, runs_wanted in lengths:
         audio, article, seconds = make_narration(minutes, work)
-        runs = bench(audio, article, seconds, args.model, checkpoint, work, env)
+        runs = bench(audio, article, seconds, args.model, checkpoint, work, env, runs_wanted)
         report(audio.parent.name, seconds, runs)
+
+
+def _runs(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in RUNS]
+    if unknown or not names:
+        raise SystemExit(f"--runs: unknown {unknown or 'nothing'}; choose from {','.join(RUNS)}")
+    return names
 
 
 if __name__ == "__main__":
