@@ -142,7 +142,8 @@ def transcribe_cached(
                # engines differ in their output (int8, their own decoding loop): never mixed
                "engine": getattr(transcriber, "engine", "openai-whisper"),
                "vad": getattr(transcriber, "vad", False),
-               "compute_type": getattr(transcriber, "compute_type", None)}
+               "compute_type": getattr(transcriber, "compute_type", None),
+               "chunk_seconds": getattr(transcriber, "chunk_seconds", None)}
     key = transcript_key(audio_digest, transcriber.model_name, options)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit, True

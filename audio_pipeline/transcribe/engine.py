@@ -12,7 +12,14 @@ from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
 from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
 from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK, missing_multilingual
-from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
+from audio_pipeline.transcribe.whisper_input import (
+    CHUNK_SECONDS,
+    WHISPER_RATE,
+    chunk_bounds,
+    join_pieces,
+    padded,
+    to_whisper_input,
+)
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 DETECT_SECONDS = 30.0  # one Whisper window: what its language detection reads
@@ -65,6 +72,7 @@ class WhisperTranscriber:
         language: str | None = None,
         beam_size: int | None = None,
         threads: int | None = None,
+        chunk_seconds: float = CHUNK_SECONDS,
         device: str | None = None,
         allow_download: bool = False,
     ):
@@ -76,6 +84,7 @@ class WhisperTranscriber:
         self.language = language
         self.beam_size = beam_size
         self.threads = threads
+        self.chunk_seconds = chunk_seconds  # longest piece transcribed at once
         self.device = device
         self.allow_download = allow_download
         self._resolved: ResolvedModel | None = None
@@ -156,6 +165,7 @@ class WhisperTranscriber:
         if self._fallback is None:
             fallback = WhisperTranscriber(
                 MULTILINGUAL_FALLBACK, beam_size=self.beam_size, threads=self.threads,
+                chunk_seconds=self.chunk_seconds,
                 device=self.device,
             )
             try:
@@ -217,14 +227,21 @@ class WhisperTranscriber:
         array = to_whisper_input(audio)
         if array.size == 0:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
+        pieces: list[tuple[float, Transcript]] = []
         try:
             _warm_numba()
             if self.threads is not None:
                 _set_threads(self.threads)
-            result = model.transcribe(padded(array), **self._options(model))
+            bounds = chunk_bounds(array, self.chunk_seconds)
+            for k, (start, end) in enumerate(bounds):  # long recordings: see chunk_bounds
+                length = (audio.duration - start / WHISPER_RATE if k == len(bounds) - 1
+                          else (end - start) / WHISPER_RATE)
+                result = model.transcribe(padded(array[start:end]), **self._options(model))
+                pieces.append((start / WHISPER_RATE,
+                               _to_transcript(result, self.model_name, length)))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
-        return _to_transcript(result, self.model_name, audio.duration)
+        return join_pieces(pieces, self.model_name, audio.duration)
 
 
 def _to_transcript(result: dict[str, Any], model: str, duration: float) -> Transcript:

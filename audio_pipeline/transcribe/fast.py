@@ -30,7 +30,14 @@ from audio_pipeline.transcribe.sources import (
     cache_dir,
     missing_multilingual,
 )
-from audio_pipeline.transcribe.whisper_input import WHISPER_RATE, padded, to_whisper_input
+from audio_pipeline.transcribe.whisper_input import (
+    CHUNK_SECONDS,
+    WHISPER_RATE,
+    chunk_bounds,
+    join_pieces,
+    padded,
+    to_whisper_input,
+)
 from audio_pipeline.types import Audio, Segment, Transcript, Word
 
 DETECT_SECONDS = 30.0  # one Whisper window: what language detection reads
@@ -118,6 +125,7 @@ class FasterWhisperTranscriber:
         language: str | None = None,
         beam_size: int | None = None,
         threads: int | None = None,
+        chunk_seconds: float = CHUNK_SECONDS,
         device: str | None = None,
         compute_type: str | None = None,
         vad: bool = False,
@@ -131,6 +139,7 @@ class FasterWhisperTranscriber:
         self.language = language
         self.beam_size = beam_size
         self.threads = threads
+        self.chunk_seconds = chunk_seconds  # longest piece transcribed at once
         self.device = device
         self.compute_type = compute_type
         self.vad = vad
@@ -251,6 +260,7 @@ class FasterWhisperTranscriber:
         if self._fallback is None:
             fallback = FasterWhisperTranscriber(
                 MULTILINGUAL_FALLBACK, beam_size=self.beam_size, threads=self.threads,
+                chunk_seconds=self.chunk_seconds,
                 device=self.device, compute_type=self.compute_type, vad=self.vad)
             try:
                 fallback.load()
@@ -283,17 +293,25 @@ class FasterWhisperTranscriber:
         array = to_whisper_input(audio)
         if array.size == 0:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
+        pieces: list[tuple[float, Transcript]] = []
         try:
-            segments, info = model.transcribe(padded(array), **self._options(model))
-            # segments is a generator: decoding happens while it is consumed
-            rows = [
-                (s.start, s.end, s.text, [(w.word, w.start, w.end, w.probability)
-                                          for w in (s.words or ())])
-                for s in segments
-            ]
+            bounds = chunk_bounds(array, self.chunk_seconds)
+            for k, (start, end) in enumerate(bounds):  # long recordings: see chunk_bounds
+                length = (audio.duration - start / WHISPER_RATE if k == len(bounds) - 1
+                          else (end - start) / WHISPER_RATE)
+                segments, info = model.transcribe(padded(array[start:end]),
+                                                  **self._options(model))
+                # segments is a generator: decoding happens while it is consumed
+                rows = [
+                    (s.start, s.end, s.text, [(w.word, w.start, w.end, w.probability)
+                                              for w in (s.words or ())])
+                    for s in segments
+                ]
+                pieces.append((start / WHISPER_RATE, rows_to_transcript(
+                    rows, info.language or "en", self.model_name, length)))
         except Exception as exc:  # ctranslate2/onnxruntime: any failure is this file's
             raise TranscribeError(f"{ENGINE} failed: {exc}", audio.path) from exc
-        return rows_to_transcript(rows, info.language or "en", self.model_name, audio.duration)
+        return join_pieces(pieces, self.model_name, audio.duration)
 
     def span_scorer(self, audio: Audio) -> Any:
         """The openai-whisper scorer on the same weights, for checking issues: see the
@@ -305,7 +323,7 @@ class FasterWhisperTranscriber:
                 self._scoring = WhisperTranscriber(
                     self.model_spec,
                     language=self.language,
-                    threads=self.threads,
+                    threads=self.threads, chunk_seconds=self.chunk_seconds,
                     device=self.device,
                     allow_download=False,
                 )
