@@ -15,9 +15,8 @@ from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK, missing_mul
 from audio_pipeline.transcribe.whisper_input import (
     CHUNK_SECONDS,
     WHISPER_RATE,
-    chunk_bounds,
+    iter_pieces,
     join_pieces,
-    padded,
     to_whisper_input,
 )
 from audio_pipeline.types import Audio, Segment, Transcript, Word
@@ -232,13 +231,10 @@ class WhisperTranscriber:
             _warm_numba()
             if self.threads is not None:
                 _set_threads(self.threads)
-            bounds = chunk_bounds(array, self.chunk_seconds)
-            for k, (start, end) in enumerate(bounds):  # long recordings: see chunk_bounds
-                length = (audio.duration - start / WHISPER_RATE if k == len(bounds) - 1
-                          else (end - start) / WHISPER_RATE)
-                result = model.transcribe(padded(array[start:end]), **self._options(model))
-                pieces.append((start / WHISPER_RATE,
-                               _to_transcript(result, self.model_name, length)))
+            # long recordings in pieces: see chunk_bounds
+            for offset, piece, length in iter_pieces(array, self.chunk_seconds, audio.duration):
+                result = model.transcribe(piece, **self._options(model))
+                pieces.append((offset, _to_transcript(result, self.model_name, length)))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return join_pieces(pieces, self.model_name, audio.duration)

@@ -33,9 +33,8 @@ from audio_pipeline.transcribe.sources import (
 from audio_pipeline.transcribe.whisper_input import (
     CHUNK_SECONDS,
     WHISPER_RATE,
-    chunk_bounds,
+    iter_pieces,
     join_pieces,
-    padded,
     to_whisper_input,
 )
 from audio_pipeline.types import Audio, Segment, Transcript, Word
@@ -295,19 +294,16 @@ class FasterWhisperTranscriber:
             return Transcript((), self.language or "en", self.model_name, audio.duration)
         pieces: list[tuple[float, Transcript]] = []
         try:
-            bounds = chunk_bounds(array, self.chunk_seconds)
-            for k, (start, end) in enumerate(bounds):  # long recordings: see chunk_bounds
-                length = (audio.duration - start / WHISPER_RATE if k == len(bounds) - 1
-                          else (end - start) / WHISPER_RATE)
-                segments, info = model.transcribe(padded(array[start:end]),
-                                                  **self._options(model))
+            # long recordings in pieces: see chunk_bounds
+            for offset, piece, length in iter_pieces(array, self.chunk_seconds, audio.duration):
+                segments, info = model.transcribe(piece, **self._options(model))
                 # segments is a generator: decoding happens while it is consumed
                 rows = [
                     (s.start, s.end, s.text, [(w.word, w.start, w.end, w.probability)
                                               for w in (s.words or ())])
                     for s in segments
                 ]
-                pieces.append((start / WHISPER_RATE, rows_to_transcript(
+                pieces.append((offset, rows_to_transcript(
                     rows, info.language or "en", self.model_name, length)))
         except Exception as exc:  # ctranslate2/onnxruntime: any failure is this file's
             raise TranscribeError(f"{ENGINE} failed: {exc}", audio.path) from exc

@@ -5,6 +5,7 @@ Shared by both engines (and free of torch), so they hear exactly the same sample
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from math import gcd
 
 import numpy as np
@@ -85,6 +86,17 @@ def _quietest(array: np.ndarray, lo: int, hi: int, rate: int) -> int:
     energy = running[starts + width] - running[starts]
     best = int(starts[int(np.argmin(energy))])  # the first of equally quiet stretches
     return lo + best + width // 2
+
+
+def iter_pieces(array: np.ndarray, max_seconds: float,
+                duration: float) -> Iterator[tuple[float, np.ndarray, float]]:
+    """(offset s, the piece padded as ``padded``, its length s) for each of chunk_bounds;
+    the last piece's length ends at ``duration``, the recording's."""
+    bounds = chunk_bounds(array, max_seconds)
+    for k, (start, end) in enumerate(bounds):
+        offset = start / WHISPER_RATE
+        length = duration - offset if k == len(bounds) - 1 else (end - start) / WHISPER_RATE
+        yield offset, padded(array[start:end]), length
 
 
 def join_pieces(pieces: list[tuple[float, Transcript]], model: str,
