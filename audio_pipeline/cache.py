@@ -16,7 +16,8 @@ from audio_pipeline import fsutil
 from audio_pipeline.errors import MediaError
 from audio_pipeline.types import Segment, Transcript, Word
 
-CACHE_VERSION = 4  # 3: with TAIL_PAD s of silence after it; 4: long ones in pieces
+CACHE_VERSION = 5  # 3: with TAIL_PAD s of silence after it; 4: long ones in pieces;
+# 5: stretches Whisper dropped as silence decoded again (transcribe.rescue)
 
 
 CACHE_ENV = "AUDIO_PIPELINE_CACHE"

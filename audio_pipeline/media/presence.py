@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from audio_pipeline.errors import MediaError
+from audio_pipeline.media.levels import frame_levels_db
 from audio_pipeline.types import Audio
 
 MIN_SECONDS = 0.5  # the loudness gate needs 400 ms; below half a second there is no episode
@@ -37,16 +38,8 @@ def check_speech_audio(audio: Audio) -> None:
     if peak <= 10.0 ** (SILENCE_DBFS / 20.0):
         raise MediaError(f"no speech: the recording is silent ({audio.duration:.0f} s, peak "
                          f"below {SILENCE_DBFS:g} dBFS)", audio.path)
-    frame = max(1, int(FRAME_SECONDS * audio.sample_rate))
-    n = x.shape[0] // frame
-    if n >= 20:
-        # per-frame power, in blocks so an hour never needs a float64 copy of the signal
-        power = np.empty(n, dtype=np.float64)
-        step = 4096
-        for i in range(0, n, step):
-            part = x[i * frame:min(n, i + step) * frame].astype(np.float64)
-            power[i:i + step] = np.mean(part.reshape(-1, frame) ** 2, axis=1)
-        db = 10.0 * np.log10(power + 1e-20)
+    db = frame_levels_db(x, audio.sample_rate, FRAME_SECONDS)
+    if db.shape[0] >= 20:
         low, high = np.percentile(db, [10, 95])
         if high - low < MIN_DYNAMICS_DB:
             raise MediaError(

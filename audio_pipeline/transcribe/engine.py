@@ -11,12 +11,14 @@ import numpy as np
 from audio_pipeline.align.verify import SpanScorer
 from audio_pipeline.errors import ModelError, TranscribeError
 from audio_pipeline.transcribe.models import DEFAULT_MODEL, ResolvedModel, resolve_model
+from audio_pipeline.transcribe.rescue import RESCUE_BEAM, decodes_well, rescue_lost_speech
 from audio_pipeline.transcribe.sources import MULTILINGUAL_FALLBACK, missing_multilingual
 from audio_pipeline.transcribe.whisper_input import (
     CHUNK_SECONDS,
     WHISPER_RATE,
     iter_pieces,
     join_pieces,
+    padded,
     to_whisper_input,
 )
 from audio_pipeline.types import Audio, Segment, Transcript, Word
@@ -234,10 +236,25 @@ class WhisperTranscriber:
             # long recordings in pieces: see chunk_bounds
             for offset, piece, length in iter_pieces(array, self.chunk_seconds, audio.duration):
                 result = model.transcribe(piece, **self._options(model))
-                pieces.append((offset, _to_transcript(result, self.model_name, length)))
+                heard = _to_transcript(result, self.model_name, length)
+                heard = rescue_lost_speech(heard, piece, WHISPER_RATE, length,
+                                           lambda clip, n: self._redecode(model, clip, n))
+                pieces.append((offset, heard))
         except Exception as exc:  # torch/whisper/numba: any failure is this file's
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return join_pieces(pieces, self.model_name, audio.duration)
+
+
+    def _redecode(self, model: Any, clip: np.ndarray, length: float) -> Transcript:
+        """A stretch Whisper dropped, decoded again: see transcribe.rescue."""
+        beam = max(RESCUE_BEAM, self.beam_size or 1)
+        options = {**self._options(model), "beam_size": beam, "temperature": 0.0,
+                   "no_speech_threshold": None, "logprob_threshold": None,
+                   "compression_ratio_threshold": None}
+        result = model.transcribe(padded(clip), **options)
+        result["segments"] = [seg for seg in result.get("segments", ())
+                              if decodes_well(seg["avg_logprob"], seg["compression_ratio"])]
+        return _to_transcript(result, self.model_name, length)
 
 
 def _to_transcript(result: dict[str, Any], model: str, duration: float) -> Transcript:

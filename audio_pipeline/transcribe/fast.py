@@ -21,8 +21,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from audio_pipeline import fsutil
 from audio_pipeline.errors import ModelError, TranscribeError
+from audio_pipeline.transcribe.rescue import RESCUE_BEAM, decodes_well, rescue_lost_speech
 from audio_pipeline.transcribe.sources import (
     DEFAULT_MODEL,
     MULTILINGUAL_FALLBACK,
@@ -35,6 +38,7 @@ from audio_pipeline.transcribe.whisper_input import (
     WHISPER_RATE,
     iter_pieces,
     join_pieces,
+    padded,
     to_whisper_input,
 )
 from audio_pipeline.types import Audio, Segment, Transcript, Word
@@ -297,17 +301,23 @@ class FasterWhisperTranscriber:
             # long recordings in pieces: see chunk_bounds
             for offset, piece, length in iter_pieces(array, self.chunk_seconds, audio.duration):
                 segments, info = model.transcribe(piece, **self._options(model))
-                # segments is a generator: decoding happens while it is consumed
-                rows = [
-                    (s.start, s.end, s.text, [(w.word, w.start, w.end, w.probability)
-                                              for w in (s.words or ())])
-                    for s in segments
-                ]
-                pieces.append((offset, rows_to_transcript(
-                    rows, info.language or "en", self.model_name, length)))
+                language = info.language or "en"
+                heard = rows_to_transcript(_rows(segments), language, self.model_name, length)
+                heard = rescue_lost_speech(heard, piece, WHISPER_RATE, length,
+                                           lambda clip, n: self._redecode(model, clip, n))
+                pieces.append((offset, heard))
         except Exception as exc:  # ctranslate2/onnxruntime: any failure is this file's
             raise TranscribeError(f"{ENGINE} failed: {exc}", audio.path) from exc
         return join_pieces(pieces, self.model_name, audio.duration)
+
+    def _redecode(self, model: Any, clip: np.ndarray, length: float) -> Transcript:
+        """A stretch Whisper dropped, decoded again: see transcribe.rescue."""
+        options = {**self._options(model), "beam_size": max(RESCUE_BEAM, self.beam_size or 1),
+                   "temperature": 0.0, "no_speech_threshold": None,
+                   "log_prob_threshold": None, "compression_ratio_threshold": None}
+        segments, info = model.transcribe(padded(clip), **options)
+        kept = [s for s in segments if decodes_well(s.avg_logprob, s.compression_ratio)]
+        return rows_to_transcript(_rows(kept), info.language or "en", self.model_name, length)
 
     def span_scorer(self, audio: Audio) -> Any:
         """The openai-whisper scorer on the same weights, for checking issues: see the
@@ -343,6 +353,13 @@ class LazyScorer:
             if self.lock is not None:
                 self._inner.lock = self.lock
         return float(self._inner(window, article, heard, head=head, acoustic=acoustic))
+
+
+def _rows(segments: Any) -> list[tuple[float, float, str, list[tuple[str, float, float, float]]]]:
+    """faster-whisper's segments as (start, end, text, words) rows; ``segments`` may be
+    its generator, which decodes while it is consumed."""
+    return [(s.start, s.end, s.text, [(w.word, w.start, w.end, w.probability)
+                                      for w in (s.words or ())]) for s in segments]
 
 
 def rows_to_transcript(
