@@ -244,7 +244,6 @@ class WhisperTranscriber:
             raise TranscribeError(f"Whisper failed: {exc}", audio.path) from exc
         return join_pieces(pieces, self.model_name, audio.duration)
 
-
     def _redecode(self, model: Any, clip: np.ndarray, length: float) -> Transcript:
         """A stretch Whisper dropped, decoded again: see transcribe.rescue."""
         beam = max(RESCUE_BEAM, self.beam_size or 1)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from audio_pipeline.media.levels import frame_levels_db
-from audio_pipeline.transcribe.whisper_input import chunk_bounds
+from audio_pipeline.transcribe.whisper_input import chunk_bounds, shifted
 from audio_pipeline.types import Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ MIN_VOICED = 1.5  # s
 RESCUE_PIECE = 10.0  # s: the second try's longest piece
 _FRAME = 0.05  # s
 # Voiced: well above the room tone (the quietest tenth of the frames) and within reach
-# of the speech (the loudest tenth); the same two levels the editor reads pauses by.
+# of the speech (the loudest tenth).
 _ABOVE_ROOM_DB = 12.0
 _BELOW_SPEECH_DB = 25.0
 _SPEECH_RANGE_DB = 10.0  # frames this close to the speech level are voiced, always
@@ -111,10 +111,7 @@ def _decoded(decode: Decode, array: np.ndarray, rate: int, start: float,
     """The worded segments ``decode`` finds between ``start`` and ``end`` s, at their
     times in ``array``."""
     heard = decode(array[int(start * rate):int(end * rate)], end - start)
-    return [Segment(0, seg.start + start, seg.end + start, seg.text,
-                    tuple(Word(w.text, w.start + start, w.end + start, w.probability)
-                          for w in seg.words))
-            for seg in heard.segments if seg.words]
+    return [shifted(seg, start, 0) for seg in heard.segments if seg.words]
 
 
 def merged(transcript: Transcript, rescued: Sequence[Segment]) -> Transcript:

@@ -104,10 +104,14 @@ def join_pieces(pieces: list[tuple[float, Transcript]], model: str,
     """One transcript from (offset s, transcript of the piece at that offset), in order."""
     segments: list[Segment] = []
     for offset, piece in pieces:
-        for seg in piece.segments:
-            words = tuple(Word(w.text, w.start + offset, w.end + offset, w.probability)
-                          for w in seg.words)
-            segments.append(Segment(len(segments), seg.start + offset, seg.end + offset,
-                                    seg.text, words))
+        segments += (shifted(seg, offset, len(segments) + k)
+                     for k, seg in enumerate(piece.segments))
     language = pieces[0][1].language if pieces else "en"
     return Transcript(tuple(segments), language, model, duration)
+
+
+def shifted(seg: Segment, offset: float, number: int) -> Segment:
+    """``seg`` and its words ``offset`` s later, numbered ``number``."""
+    words = tuple(Word(w.text, w.start + offset, w.end + offset, w.probability)
+                  for w in seg.words)
+    return Segment(number, seg.start + offset, seg.end + offset, seg.text, words)
