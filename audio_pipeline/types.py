@@ -169,6 +169,8 @@ class TimedWord:
     start: float | None
     end: float | None
     heard: str | None  # the transcript word matched to it, or None (skipped / interpolated)
+    # not heard by Whisper, but the audio confirms it was read (align.confirm)
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,9 @@ def readings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Reading]:
         words = alignment["words"]
         skipped_words = set(skipped.split())
         read_words = [w for w in words if w["text"] not in skipped_words]
-        coverage = sum(w["heard"] is not None for w in read_words) / len(read_words)
+        # heard by Whisper, or confirmed by the audio where Whisper wrote something else
+        coverage = sum(w["heard"] is not None or w["confirmed"] for w in read_words) / len(
+            read_words)
         heard = detect_text_language(" ".join(w["heard"] for w in words if w["heard"]))
         out[code] = Reading(
             code, summary["duration"], coverage, transcript["language"],

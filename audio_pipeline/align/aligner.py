@@ -20,7 +20,8 @@ then read back at word and sentence level:
   side that touches the pause, so pauses and sentence starts stay where they are. A
   word after a pause starts at the speech onset the audio shows there (``onsets``), or
   ``ONSET_LEAD`` earlier when no audio is given: Whisper's onsets lag the voice.
-- ``coverage`` is the share of source words heard inside read/partial sentences;
+- ``coverage`` is the share of source words heard inside read/partial sentences, or
+  (with a scorer) not heard but confirmed by the audio (``confirm``);
   ``match`` is "mismatch" under 25 %, "partial" under 80 %, else "ok".
 """
 
@@ -30,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from audio_pipeline.align.confirm import confirm_by_ear
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.issues import detect_issues
 from audio_pipeline.align.phrases import merge_garbles, merge_substitutions
@@ -98,12 +100,15 @@ def align(
     issues = merge_garbles(merge_substitutions(ctx, detect_issues(ctx)))
     if scorer is not None:
         issues = verify_issues(ctx.words, issues, duration, scorer, _article_words(ctx))
+        for k in confirm_by_ear(ctx, scorer, duration):
+            w = timed_words[k]
+            timed_words[k] = TimedWord(w.text, w.start, w.end, w.heard, confirmed=True)
 
     n_words = len(source.words)
     heard = sum(
         1
         for w, tw in zip(source.words, timed_words, strict=True)
-        if tw.heard is not None and sentences[w.sentence].status != "skipped"
+        if (tw.heard is not None or tw.confirmed) and sentences[w.sentence].status != "skipped"
     )
     coverage = heard / n_words if n_words else 0.0
     match: MatchVerdict = "mismatch" if coverage < 0.25 else "partial" if coverage < 0.8 else "ok"
