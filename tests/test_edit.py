@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from audio_pipeline.edit.decide import plan_edits
@@ -48,11 +48,13 @@ def test_time_map_is_monotonic_and_removes_exactly_the_cuts(cuts, a, b) -> None:
 
 @settings(deadline=None, max_examples=60)
 @given(_cuts())
+@example([(99.99999999999999, 100.0)])  # one float step wide: no midpoint lies inside
 def test_a_cut_collapses_to_its_join(cuts) -> None:
     tmap = TimeMap.of(cuts)
     for s, e in cuts:
         assert tmap(s) == pytest.approx(tmap(e), abs=1e-9)
-        assert tmap.is_cut((s + e) / 2) and not tmap.is_cut(e)
+        mid = (s + e) / 2  # rounds to an end when the cut is a float step or two wide
+        assert tmap.is_cut(s) and (mid >= e or tmap.is_cut(mid)) and not tmap.is_cut(e)
     if cuts:
         assert tmap(cuts[0][0] - 1) == cuts[0][0] - 1  # before every cut: unchanged
 
