@@ -5,10 +5,11 @@ scorer is the stand-in of test_fidelity, answering the ratios the test chooses."
 
 from __future__ import annotations
 
-from test_align import ALL, SOURCE, Narration
+import pytest
+from test_align import ALL, SENTENCES, SOURCE, Narration
 from test_fidelity import Scorer
 
-from audio_pipeline.align.aligner import align
+from audio_pipeline.align.aligner import ONSET_LEAD, align
 from audio_pipeline.align.verdict import to_fix
 
 
@@ -70,3 +71,78 @@ def test_confirmed_is_in_the_alignment_json():
     quiet = next(w for w in doc["words"] if w["text"] == "quiet")
     assert quiet["heard"] is None and quiet["confirmed"] is True
     assert all(set(w) == {"text", "start", "end", "heard", "confirmed"} for w in doc["words"])
+
+
+GARBLE = "Zq vxo plem mnar wrku tkzo bzor."  # a sentence's worth of sound, nothing like its words
+MATCHED = "It matched rivals four times its size."
+
+
+def _garbled(sentence: str) -> Narration:
+    n = Narration()
+    for text in SENTENCES:
+        n.say(GARBLE if text == sentence else text, key=text)
+    return n
+
+
+def test_a_sentence_whisper_garbled_whole_is_read_when_the_audio_says_so():
+    n = _garbled(MATCHED)
+    result = align(n.transcript(), SOURCE, scorer=Scorer({"Zq": 0.5}))
+    sentence = next(s for s in result.sentences if s.text == MATCHED)
+    assert sentence.status == "read" and result.coverage == 1.0
+    assert not [i for i in result.issues if i.type in ("skipped", "inserted", "substituted")]
+    # its words are timed across the garbled speech, in order
+    words = [w for w in result.words if w.confirmed]
+    assert [w.text for w in words] == MATCHED.rstrip(".").split()
+    garble = [w for w in n.words if w.text in GARBLE.split()]
+    assert words[0].start == pytest.approx(garble[0].start - ONSET_LEAD)
+    assert words[-1].end == pytest.approx(garble[-1].end)
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(words, words[1:], strict=False))
+
+
+def test_a_sentence_replaced_by_other_words_the_audio_says_stays_skipped():
+    n = _garbled(MATCHED)
+    result = align(n.transcript(), SOURCE, scorer=Scorer({"Zq": 4.0}))
+    assert next(s for s in result.sentences if s.text == MATCHED).status == "skipped"
+    assert not any(w.confirmed for w in result.words if w.text in MATCHED.split())
+    flagged = [i for i in to_fix(result) if i.type in ("skipped", "substituted")]
+    assert [i.expected for i in flagged] == [MATCHED]
+    # the floor is that of a skip's evidence: a ratio a substitution would pass is not
+    # enough to call a whole sentence read
+    between = align(n.transcript(), SOURCE, scorer=Scorer({"Zq": 1.5}))
+    assert next(s for s in between.sentences if s.text == MATCHED).status == "skipped"
+    # but the skip keeps that answer as its evidence, which is too weak to be to fix
+    (skip,) = [i for i in between.issues if i.expected == MATCHED]
+    assert skip.llr == 1.5 and skip not in to_fix(between)
+
+
+def test_a_garbled_title_is_no_intro_and_no_skip_when_the_audio_says_it_was_read():
+    title = SENTENCES[0]
+    result = align(_garbled(title).transcript(), SOURCE, scorer=Scorer({"Zq": 0.0}))
+    assert result.sentences[0].status == "read" and result.coverage == 1.0
+    assert not [i for i in result.issues if i.type in ("intro", "skipped")]
+    assert result.chapters[0].title == title and result.chapters[0].start < 0.5
+    # an intro the narrator added before a title they left out stays both
+    kept = align(_garbled(title).transcript(), SOURCE, scorer=Scorer({"Zq": 6.0}))
+    assert kept.sentences[0].status == "skipped"
+    assert [i.type for i in kept.issues][:2] == ["intro", "skipped"]
+
+
+def test_a_plain_skip_is_never_confirmed_whatever_the_scorer_says():
+    # nothing was heard in its place: there is no garble to take for the sentence
+    n = Narration().read(*[k for k, s in enumerate(SENTENCES) if s != MATCHED])
+    result = align(n.transcript(), SOURCE, scorer=Scorer({}, default=-5.0))
+    assert next(s for s in result.sentences if s.text == MATCHED).status == "skipped"
+    assert result.coverage < 1.0 and not any(w.confirmed for w in result.words)
+
+
+def test_the_rest_of_a_garbled_word_is_not_an_ad_lib():
+    # "Budgets" heard "Bu da gets": "gets" pairs with it, "Bu da" is left over, touching
+    # it, and only with it reaches the word's length (Russian "Исследователи" heard
+    # "И с недомателем" in benchmarks/languages.py)
+    garbled = align(Narration().read(*ALL, replace={"Budgets moved": "Bu da gets moved"})
+                    .transcript(), SOURCE)
+    assert not [i for i in garbled.issues if i.type == "inserted"]
+    # two words said before a word read exactly are an ad-lib still
+    added = align(Narration().read(*ALL, replace={"quiet revolution": "quiet and very revolution"})
+                  .transcript(), SOURCE)
+    assert [i.heard for i in added.issues if i.type == "inserted"] == ["and very"]

@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from audio_pipeline.align.confirm import confirm_by_ear
+from audio_pipeline.align.confirm import confirm_by_ear, confirm_sentences
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.issues import detect_issues
 from audio_pipeline.align.phrases import merge_garbles, merge_substitutions
@@ -99,6 +99,7 @@ def align(
     ctx.timed_words, ctx.sentences = timed_words, sentences
     issues = merge_garbles(merge_substitutions(ctx, detect_issues(ctx)))
     if scorer is not None:
+        issues = confirm_sentences(ctx, scorer, duration, issues)
         issues = verify_issues(ctx.words, issues, duration, scorer, _article_words(ctx))
         for k in confirm_by_ear(ctx, scorer, duration):
             w = timed_words[k]

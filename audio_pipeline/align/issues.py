@@ -9,7 +9,8 @@ Issue rules (times in seconds of the raw recording):
   reading takes over the source times). The interval is what to cut: from the first,
   abandoned attempt up to the start of the kept reading, any "sorry, again" included.
 - ``inserted``: other unmatched speech inside the body: two words or more (fillers such as
-  "um" do not count); 3+ words are confident.
+  "um" do not count, nor the rest of a word Whisper garbled into pieces); 3+ words are
+  confident.
 - ``skipped``: consecutive skipped sentences (one issue), or 3+ consecutive unheard words
   inside a read sentence. The interval is where the text should have been. A skipped
   heading alone is a note until the audio confirms it (Whisper drops short headings).
@@ -41,6 +42,7 @@ from audio_pipeline.align.context import Context
 from audio_pipeline.align.language import profile
 from audio_pipeline.align.misread import misread_confidence
 from audio_pipeline.align.textnorm import text_tokens
+from audio_pipeline.align.tokenalign import Pair
 from audio_pipeline.types import NarrationIssue, Word
 
 # A heading alone not heard: for this feed a heading is read aloud and becomes a chapter,
@@ -119,6 +121,9 @@ def _replacements(
     )
     for p, q in zip(pairs, pairs[1:], strict=False):
         hs = [h for h in range(p.h1, q.h0) if not cut[h]]
+        if hs and q.s0 <= p.s1 and _garbled_word_edge(ctx, hs, p, q):
+            garbled[hs[0] : hs[-1] + 1] = [True] * (hs[-1] + 1 - hs[0])
+            continue
         if not hs or q.s0 <= p.s1:
             continue
         # whole skipped sentences here are reported as skips; the rest may be garbled
@@ -161,6 +166,28 @@ def _replacements(
                 )
             )
     return garbled, words, issues
+
+
+def _garbled_word_edge(ctx: Context, hs: list[int], p: Pair, q: Pair) -> bool:
+    """Whether unmatched speech of a word or two is the rest of a word Whisper garbled
+    next to it ("Исследователи" heard "И с недомателем": "недомателем" is paired with
+    it, "И с" left over), not an ad-lib: it runs into that word without a pause, the
+    word was paired inexactly, and only with it does the heard sound reach the word's
+    length."""
+    if len({ctx.hyp_word[h] for h in hs}) > 2:
+        return False
+    extra = sum(len(ctx.hyp[h]) for h in hs)
+    sides = ((ctx.src_word[q.s0], ctx.hyp_start[q.h0] - ctx.hyp_end[hs[-1]]),
+             (ctx.src_word[p.s1 - 1], ctx.hyp_start[hs[0]] - ctx.hyp_end[p.h1 - 1]))
+    for wi, gap in sides:
+        plist = ctx.word_pairs.get(wi, [])
+        if gap > 0.15 or not plist or all(x.sim >= 1.0 for x in plist):
+            continue
+        want = len("".join(ctx.source.words[wi].spoken))
+        got = sum(len(ctx.hyp[h]) for x in plist for h in range(x.h0, x.h1))
+        if got < want and abs(got + extra - want) < want - got and got + extra <= 1.5 * want:
+            return True
+    return False
 
 
 def _inserted(ctx: Context, first_h: int, last_h: int, cut: list[bool]) -> list[NarrationIssue]:

@@ -229,7 +229,8 @@ def verify_issues(words: Sequence[Word], issues: Sequence[NarrationIssue], durat
     """Every substituted, inserted and skipped issue scored against the audio; its
     confidence becomes ``verified_confidence`` and ``llr`` records the evidence. An issue
     that cannot be scored (a span over 30 s, a text longer than the decoder takes) keeps
-    its confidence and ``llr`` None. ``words`` are the transcript words the issues were
+    its confidence and ``llr`` None; one that already has an ``llr`` (align.confirm
+    asked it a better question) keeps it. ``words`` are the transcript words the issues were
     timed from. ``article_words`` (the article's words as aligned, in time order) are
     the context of an "inserted" span: the window is scored as the article's text with
     and without the extra words, so Whisper's garbling of the words around a fragment
@@ -237,7 +238,7 @@ def verify_issues(words: Sequence[Word], issues: Sequence[NarrationIssue], durat
     question is only whether the audio holds words the article does not."""
     out = []
     for issue in issues:
-        if issue.type not in VERIFIED:
+        if issue.type not in VERIFIED or issue.llr is not None:  # not asked, or answered
             out.append(issue)
             continue
         h0, h1 = heard_span(words, issue)
