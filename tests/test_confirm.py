@@ -146,3 +146,63 @@ def test_the_rest_of_a_garbled_word_is_not_an_ad_lib():
     added = align(Narration().read(*ALL, replace={"quiet revolution": "quiet and very revolution"})
                   .transcript(), SOURCE)
     assert [i.heard for i in added.issues if i.type == "inserted"] == ["and very"]
+
+
+LEFT_OUT = "The river of tokens must keep flowing."
+GARBLED_AROUND = ("Data matters as much as parameters.", "Budgets moved toward cleaning text.")
+
+
+class _ReadingScorer:
+    """The audio holds the two GARBLED_AROUND sentences, garbled by Whisper, and not
+    LEFT_OUT: a reading of the run is likely only when it is exactly those two, and the
+    run's text with LEFT_OUT is clearly less likely than without it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int | None]] = []
+
+    def __call__(self, window, article: str, heard: str, head=None, acoustic=False) -> float:
+        self.calls.append((article, heard, head))
+        if "Zq" in heard:  # an article reading against what Whisper wrote
+            read = all(s.rstrip(".") in article for s in GARBLED_AROUND)
+            return 0.4 if read and LEFT_OUT.rstrip(".") not in article else 3.0
+        left_out = LEFT_OUT.rstrip(".")
+        return 6.0 if left_out in article and left_out not in heard else 0.0
+
+
+def test_a_sentence_left_out_among_sentences_whisper_garbled_is_the_skip():
+    # the narrator left the middle one of three sentences out, and Whisper garbled the
+    # two read either side: no reading of all three matches the speech, the two do
+    n = Narration()
+    for text in SENTENCES:
+        if text in GARBLED_AROUND:
+            n.say(GARBLE, key=text)
+        elif text != LEFT_OUT:
+            n.say(text)
+    scorer = _ReadingScorer()
+    result = align(n.transcript(), SOURCE, scorer=scorer)
+    status = {s.text: s.status for s in result.sentences}
+    assert status[LEFT_OUT] == "skipped"
+    assert all(status[s] == "read" for s in GARBLED_AROUND)
+    assert [(i.type, i.expected, i.llr) for i in to_fix(result)] == [("skipped", LEFT_OUT, 6.0)]
+    assert not [i for i in result.issues if i.type in ("inserted", "substituted")]
+    # its place is between the two garbled sentences, which are timed in their speech
+    (skip,) = [i for i in result.issues if i.type == "skipped"]
+    first, second = (next(s for s in result.sentences if s.text == t) for t in GARBLED_AROUND)
+    assert first.end == pytest.approx(skip.start) and skip.end == pytest.approx(second.start)
+    assert first.start >= n.starts[GARBLED_AROUND[0]] - 0.2
+    assert second.end <= n.t
+    # the skip's evidence was asked where the two texts part, as every skip is
+    assert any(head is not None and "Zq" not in heard for _, heard, head in scorer.calls)
+
+
+def test_no_reading_of_a_garbled_run_the_audio_likes_keeps_the_skips_as_they_were():
+    n = Narration()
+    for text in SENTENCES:
+        if text in GARBLED_AROUND:
+            n.say(GARBLE, key=text)
+        elif text != LEFT_OUT:
+            n.say(text)
+    result = align(n.transcript(), SOURCE, scorer=Scorer({"Zq": 3.0}))
+    assert all(s.status == "skipped" for s in result.sentences
+               if s.text in (*GARBLED_AROUND, LEFT_OUT))
+    assert not any(w.confirmed for w in result.words)

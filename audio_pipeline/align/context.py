@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from audio_pipeline.align.misread import typical_probability
 from audio_pipeline.align.tokenalign import Pair
 from audio_pipeline.types import SourceText, TimedSentence, TimedWord, Word
 
@@ -36,6 +37,7 @@ class Context:
     h_pair: list[int] = field(default_factory=list)  # transcript token -> source token or -1
     timed_words: list[TimedWord] = field(default_factory=list)
     sentences: list[TimedSentence] = field(default_factory=list)
+    typical_probability: float = 1.0  # set by index_pairs: align.misread.typical_probability
 
     @property
     def language(self) -> str:
@@ -50,6 +52,12 @@ class Context:
                 self.word_pairs.setdefault(wi, []).append(p)
             for h in range(p.h0, p.h1):
                 self.h_pair[h] = p.s0
+        exact = {h for p in self.pairs if p.sim >= 1.0 for h in range(p.h0, p.h1)}
+        tokens: dict[int, list[int]] = {}
+        for h, k in enumerate(self.hyp_word):
+            tokens.setdefault(k, []).append(h)
+        self.typical_probability = typical_probability(
+            [self.words[k].probability for k, hs in tokens.items() if set(hs) <= exact])
 
     def sentence_after(self, h: int) -> int | None:
         for k in range(h, len(self.hyp)):

@@ -40,16 +40,16 @@ from bisect import bisect_right
 
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.language import profile
-from audio_pipeline.align.misread import misread_confidence
+from audio_pipeline.align.misread import REPORTED, misread_confidence
+from audio_pipeline.align.substitutions import substituted
 from audio_pipeline.align.textnorm import text_tokens
 from audio_pipeline.align.tokenalign import Pair
 from audio_pipeline.types import NarrationIssue, Word
 
-# A heading alone not heard: for this feed a heading is read aloud and becomes a chapter,
-# so leaving it out is a defect; but Whisper often drops a short heading that was read.
-# Unverified it stays a note; verified against the audio (align.verify) it is to fix.
+# A heading not heard: read aloud it becomes a chapter, so leaving it out is a defect; but Whisper
+# often drops a short heading. Unverified a note; verified (align.verify) it is to fix.
 HEADING_UNVERIFIED = 0.45
-REPORTED = 0.25  # text-feature confidence at which a substitution is reported
+SKIPPED_SENTENCE = 0.95  # a sentence not heard at all, before the audio is asked
 
 
 # --------------------------------------------------------------------------- issues
@@ -97,7 +97,7 @@ def detect_issues(ctx: Context) -> list[NarrationIssue]:
     issues += misheard
     issues += _inserted(ctx, first_h, last_h, [c or g for c, g in zip(cut, garbled, strict=True)])
     issues += _skipped(ctx, garbled_words)
-    issues += _substituted(ctx)
+    issues += substituted(ctx)
     issues += _pauses(ctx, first_h, last_h)
     issues.sort(key=lambda i: (i.start, i.end))
     return issues
@@ -152,7 +152,8 @@ def _replacements(
         expected = " ".join(ctx.source.words[w].text for w in src_words)
         prob = sum(w.probability for w in heard) / len(heard)
         heard_text = " ".join(w.text for w in heard)
-        conf = misread_confidence(expected, heard_text, prob, ctx.language)
+        conf = misread_confidence(expected, heard_text, prob, ctx.language,
+                                  ctx.typical_probability)
         if conf >= REPORTED:
             issues.append(
                 NarrationIssue(
@@ -272,7 +273,7 @@ def _skipped(ctx: Context, garbled_words: set[int]) -> list[NarrationIssue]:
                 k,
                 " ".join(s.text for s in sents[k:e]),
                 "",
-                HEADING_UNVERIFIED if only_headings else 0.95,
+                HEADING_UNVERIFIED if only_headings else SKIPPED_SENTENCE,
             )
         )
         k = e
@@ -302,79 +303,6 @@ def _skipped(ctx: Context, garbled_words: set[int]) -> list[NarrationIssue]:
                     )
                 )
             i = e
-    return out
-
-
-def _neighbour_heard(ctx: Context, wi: int, heard: str) -> bool:
-    """Whether ``heard`` is an article word next to word ``wi`` (within two words).
-    Then the pairing is off by a word ("that" paired with "investigation" in "The
-    investigation that followed", where Whisper merged or dropped a word nearby), and
-    the audio would confirm the heard word, which the narrator did read, in its place."""
-    toks = "".join(text_tokens(heard, ctx.language))
-    words = ctx.source.words
-    return bool(toks) and any("".join(words[j].spoken) == toks
-                              for j in range(max(0, wi - 2), min(len(words), wi + 3))
-                              if j != wi)
-
-
-def _substituted(ctx: Context) -> list[NarrationIssue]:
-    out: list[NarrationIssue] = []
-    src_words = ctx.source.words
-    scored: dict[int, tuple[float, list[Word]]] = {}
-    exact: set[int] = set()
-    for wi, plist in sorted(ctx.word_pairs.items()):
-        if ctx.sentences[src_words[wi].sentence].status == "skipped":
-            continue
-        if all(p.sim >= 1.0 for p in plist):
-            exact.add(wi)
-            continue
-        hs = sorted({h for p in plist for h in range(p.h0, p.h1)})
-        heard_words = [ctx.words[i] for i in sorted({ctx.hyp_word[h] for h in hs})]
-        heard = " ".join(w.text for w in heard_words)
-        if _neighbour_heard(ctx, wi, heard):
-            continue
-        # a word amid words Whisper itself doubts is more likely misheard than misread
-        lo, hi = ctx.hyp_word[hs[0]], ctx.hyp_word[hs[-1]]
-        around = ctx.words[max(0, lo - 1) : hi + 2]
-        prob = min(
-            sum(w.probability for w in heard_words) / len(heard_words),
-            sum(w.probability for w in around) / len(around),
-        )
-        scored[wi] = (
-            misread_confidence(src_words[wi].text, heard, prob, ctx.language), heard_words
-        )
-    flagged: list[tuple[int, float, list[Word]]] = []
-    for wi, (conf, heard_words) in scored.items():
-        if conf < REPORTED:
-            continue
-        # a misread is a clean word among clean words; mishearings come in clusters
-        sentence = src_words[wi].sentence
-        for wj in (wi - 1, wi + 1):
-            if 0 <= wj < len(src_words) and src_words[wj].sentence == sentence:
-                if wj not in exact and scored.get(wj, (0.0,))[0] < REPORTED:
-                    conf *= 0.6
-        if conf >= REPORTED:
-            flagged.append((wi, conf, heard_words))
-    k = 0
-    while k < len(flagged):
-        e = k + 1
-        while e < len(flagged) and flagged[e][0] == flagged[e - 1][0] + 1:
-            e += 1
-        group = flagged[k:e]
-        heard_words = list(dict.fromkeys(w for g in group for w in g[2]))
-        first = src_words[group[0][0]]
-        out.append(
-            NarrationIssue(
-                "substituted",
-                heard_words[0].start,
-                heard_words[-1].end,
-                first.sentence,
-                " ".join(src_words[g[0]].text for g in group),
-                " ".join(w.text for w in heard_words),
-                max(g[1] for g in group),
-            )
-        )
-        k = e
     return out
 
 
