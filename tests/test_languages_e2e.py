@@ -5,12 +5,15 @@ with one sentence left out and one word changed. Asserted for every language: th
 language is detected (from the article, confirmed by the audio) and carried by the tags
 and transcripts; the English default model hands over to the bundled multilingual one;
 Whisper transcribed in that language rather than translating (what it heard reads as the
-language); the reading is recognised as this article; and the left-out sentence is on
-the pickup list (as a skip, or inside a substitution where Whisper garbled its neighbour).
+language); at least 90 % of what was read counts as read (heard by Whisper, or confirmed
+by the audio where Whisper garbled it); the left-out sentence is on the pickup list (as
+a skip, or inside a substitution where Whisper garbled its neighbour); the changed word
+is on it wherever Whisper wrote the word the narrator said (where Whisper garbled it,
+no text check can see the change, and the audio confirms the garbled sentence as read);
+and the six readings together (about 3 minutes) have at most one false flag to fix.
 
-How well the multilingual ``base`` model hears espeak-ng's voices varies by language, so
-the rest is measured, not asserted: coverage of what was read, whether the changed word
-was found, and false flags. ``pytest -s tests/test_languages_e2e.py`` prints the table.
+``pytest -s tests/test_languages_e2e.py`` prints the table; benchmarks/languages.py
+measures false flags on minutes of clean readings by other voices and speeds.
 """
 
 from __future__ import annotations
@@ -23,20 +26,23 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import synthesize
+from rapidfuzz.distance import Levenshtein
 
-from audio_pipeline.align.language import detect_text_language
+from audio_pipeline.align.language import detect_text_language, fold
 from audio_pipeline.align.source import parse_source
 from audio_pipeline.align.verdict import is_to_fix
 from audio_pipeline.cli import cli
 from audio_pipeline.metadata.tag_readback import read_tags
-from audio_pipeline.types import NarrationIssue
+from audio_pipeline.types import NarrationIssue, SourceSentence
 
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "languages"
 LANGUAGES = sorted(p.stem for p in FIXTURES.glob("*.md"))
 ISO_639_2 = {"fr": "fra", "de": "deu", "es": "spa", "it": "ita", "pt": "por", "ru": "rus"}
-RECOGNISED = 0.4  # coverage: below it the aligner would call the reading another text
+COVERAGE = 0.9  # of the words read: the issue's bar for a clean reading
+FALSE_FLAGS = 1  # to fix, in all six readings (about 3 minutes): at most 1 per 5 minutes
+HEARD_AS_SAID = 0.7  # similarity of a transcript word to the word said for it to count as heard
 # espeak-ng's voice for each language. Its European Portuguese voice is one the ``base``
 # model decodes into a loop over a whole 30 s window, which Whisper then drops as silence
 # and the rescue (tests/test_rescue.py, which reads it) recovers only as garbled text;
@@ -53,12 +59,22 @@ class Reading:
     tag_language: str
     skip_found: bool
     substitution_found: bool
+    substitution_heard: bool  # Whisper wrote (about) the word the narrator said
     false_flags: list[str]
     heard_language: str | None  # what the words Whisper wrote read as (lingua)
     notices: str
 
 
-def _script(code: str) -> tuple[str, str, str, str]:
+@dataclass(frozen=True)
+class Script:
+    text: str  # what espeak reads
+    skipped: SourceSentence  # the article sentence left out
+    changed_in: SourceSentence  # the sentence with one word changed
+    original: str  # the article's word there
+    replacement: str  # the word read instead
+
+
+def _script(code: str) -> Script:
     """The text espeak reads: the article less one sentence, with one word changed."""
     source = parse_source(FIXTURES / f"{code}.md", code)
     body = [s for s in source.sentences if s.kind == "sentence"]
@@ -76,7 +92,7 @@ def _script(code: str) -> tuple[str, str, str, str]:
         if s.index == changed_in.index:
             text = re.sub(rf"\b{re.escape(original)}\b", replacement, text, count=1)
         read.append(text)
-    return " ".join(read), skipped.text, original, replacement
+    return Script(" ".join(read), skipped, changed_in, original, replacement)
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +100,10 @@ def readings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Reading]:
     out: dict[str, Reading] = {}
     for code in LANGUAGES:
         work = tmp_path_factory.mktemp(code)
-        text, skipped, original, replacement = _script(code)
-        wav = synthesize(text, work / f"{code}.wav", speed=150, voice=VOICES.get(code, code))
+        script = _script(code)
+        skipped, original = script.skipped.text, script.original
+        wav = synthesize(script.text, work / f"{code}.wav", speed=150,
+                         voice=VOICES.get(code, code))
         result = CliRunner().invoke(cli, [
             "process", str(wav), "--source", str(FIXTURES / f"{code}.md"),
             "--title", f"Test {code}", "--out", str(work / "out"), "--slug", code,
@@ -106,21 +124,28 @@ def readings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Reading]:
                  and not (i["type"] == "substituted" and original.lower() in
                           i["expected"].lower())]
         words = alignment["words"]
-        skipped_words = set(skipped.split())
-        read_words = [w for w in words if w["text"] not in skipped_words]
+        left_out = range(script.skipped.first_word, script.skipped.last_word + 1)
+        read_words = [w for k, w in enumerate(words) if k not in left_out]
         # heard by Whisper, or confirmed by the audio where Whisper wrote something else
         coverage = sum(w["heard"] is not None or w["confirmed"] for w in read_words) / len(
             read_words)
         heard = detect_text_language(" ".join(w["heard"] for w in words if w["heard"]))
+        # what Whisper wrote in the changed sentence: does it hold the word said there?
+        changed = words[script.changed_in.first_word : script.changed_in.last_word + 1]
+        said = fold(script.replacement)
+        sub_heard = any(
+            Levenshtein.normalized_similarity(fold(piece).strip(".,;:!?"), said) >= HEARD_AS_SAID
+            for w in changed if w["heard"] for piece in w["heard"].split())
         out[code] = Reading(
             code, summary["duration"], coverage, transcript["language"],
-            str(read_tags(folder / f"{code}.mp3").language), skip_found, sub_found, false,
-            heard.code if heard else None, result.output,
+            str(read_tags(folder / f"{code}.mp3").language), skip_found, sub_found, sub_heard,
+            false, heard.code if heard else None, result.output,
         )
-    print("\nlanguage  minutes  coverage  skip  substitution  false flags (to fix)")
+    print("\nlanguage  minutes  detected  coverage  skip  substitution (heard)  false flags")
     for r in out.values():
-        print(f"{r.code:8}  {r.duration / 60:7.2f}  {r.coverage:8.1%}  {r.skip_found!s:4}  "
-              f"{r.substitution_found!s:12}  {len(r.false_flags)} {r.false_flags}")
+        print(f"{r.code:8}  {r.duration / 60:7.2f}  {r.language:8}  {r.coverage:8.1%}  "
+              f"{r.skip_found!s:5} {r.substitution_found!s:5} ({r.substitution_heard!s:5})"
+              f"         {len(r.false_flags)} {r.false_flags}")
     return out
 
 
@@ -150,5 +175,18 @@ def test_the_reading_is_recognised_and_the_skip_found(
     readings: dict[str, Reading], code: str
 ) -> None:
     r = readings[code]
-    assert r.coverage >= RECOGNISED, r
+    assert r.coverage >= COVERAGE, r
     assert r.skip_found, r
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_changed_word_whisper_heard_is_on_the_pickup_list(
+    readings: dict[str, Reading], code: str
+) -> None:
+    r = readings[code]
+    assert r.substitution_found or not r.substitution_heard, r
+
+
+def test_clean_text_is_not_flagged(readings: dict[str, Reading]) -> None:
+    false = [f"{r.code}: {f}" for r in readings.values() for f in r.false_flags]
+    assert len(false) <= FALSE_FLAGS, false
