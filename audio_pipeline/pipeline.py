@@ -303,14 +303,16 @@ def _align(
 
     assert episode.source is not None
     source = parse_source(episode.source, episode.meta.language)
+    onsets = SpeechOnsets(audio.samples, audio.sample_rate)
     return align(
         transcript,
         source,
         summary=episode.meta.summary,
         long_pause=config.long_pause,
         audio_duration=audio.duration,
-        onsets=SpeechOnsets(audio.samples, audio.sample_rate),
+        onsets=onsets,
         scorer=scorer,
+        voiced=onsets.voiced_fraction,
     )
 
 

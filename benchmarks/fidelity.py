@@ -84,9 +84,10 @@ def run_alignment(transcript: Any, audio: Any, article: Path, summary: str,
     from audio_pipeline.align.verify import TimedScorer
 
     scorer = TimedScorer(transcriber().span_scorer(audio)) if verify else None
+    onsets = SpeechOnsets(audio.samples, audio.sample_rate)
     alignment = align(transcript, parse_source(article), summary=summary, long_pause=5.0,
-                      audio_duration=audio.duration,
-                      onsets=SpeechOnsets(audio.samples, audio.sample_rate), scorer=scorer)
+                      audio_duration=audio.duration, onsets=onsets, scorer=scorer,
+                      voiced=onsets.voiced_fraction)
     return alignment, scorer.seconds if scorer else 0.0, scorer.calls if scorer else 0
 
 

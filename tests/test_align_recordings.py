@@ -205,10 +205,10 @@ def run_checked(transcriber, path: Path, source, duration_from: str | None = Non
 
     audio = decode_speech(path)
     transcript = transcriber.transcribe(audio)
+    onsets = SpeechOnsets(audio.samples, audio.sample_rate)
     result = align(transcript, source, summary=SUMMARY if duration_from else "",
-                   audio_duration=audio.duration,
-                   onsets=SpeechOnsets(audio.samples, audio.sample_rate),
-                   scorer=transcriber.span_scorer(audio))
+                   audio_duration=audio.duration, onsets=onsets,
+                   scorer=transcriber.span_scorer(audio), voiced=onsets.voiced_fraction)
     return result, transcript
 
 

@@ -206,3 +206,18 @@ def test_no_reading_of_a_garbled_run_the_audio_likes_keeps_the_skips_as_they_wer
     assert all(s.status == "skipped" for s in result.sentences
                if s.text in (*GARBLED_AROUND, LEFT_OUT))
     assert not any(w.confirmed for w in result.words)
+
+
+def test_speech_in_place_of_an_unheard_word_is_asked_about_as_that_word():
+    # "réussite" heard as "'est vrai aussi que je": too many words to be its garble by the
+    # text alone, so the aligner sees an ad-lib there. The audio must be asked whether it
+    # holds more than the article's word in that place, not more than nothing: without
+    # the word, the speech that said it counts as the ad-lib's evidence
+    n = Narration().read(*ALL, replace={"revolution": "a revel you shun and all that"})
+    scorer = Scorer({}, default=0.0)
+    result = align(n.transcript(), SOURCE, scorer=scorer)
+    (ad_lib,) = [i for i in result.issues if i.type == "inserted"]
+    asked = [(article, heard) for _, article, heard in scorer.calls
+             if "revel you shun" in heard and "revel" not in article]
+    assert asked and all("quiet revolution" in article for article, _ in asked)
+    assert ad_lib not in to_fix(result)

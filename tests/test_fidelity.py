@@ -174,3 +174,30 @@ def test_sentence_starts_follow_the_audio_not_whisper_s_lag():
     errors = [abs(s.start - t) for s, t in zip(result.sentences, starts, strict=True)
               if s.start is not None and s.index > 0]
     assert float(np.median(errors)) < 0.01
+
+
+def test_a_gap_the_audio_shows_full_of_speech_is_no_long_pause():
+    # Whisper wrote nothing for 6 s of a voice it could not transcribe: no silence to cut
+    n = Narration().read(0, 1).pause(6.0).read(2, 3)
+
+    def pauses(share: float | None) -> list[NarrationIssue]:
+        result = align(n.transcript(), SOURCE, voiced=lambda start, end: share)
+        return [i for i in result.issues if i.type == "long_pause"]
+
+    assert len(pauses(0.1)) == 1  # mostly room tone, a breath: a pause
+    assert pauses(0.9) == []  # mostly speech
+    assert len(pauses(None)) == 1  # the audio cannot tell: Whisper's gap stands
+
+
+def test_voiced_fraction_reads_speech_level_off_the_audio():
+    rate = 16_000
+    rng = np.random.default_rng(0)
+    room = 0.001 * rng.standard_normal(rate * 10)
+    voice = room.copy()
+    voice[rate * 2 : rate * 5] += 0.3 * np.sin(2 * np.pi * 220 * np.arange(rate * 3) / rate)
+    onsets = SpeechOnsets(voice.astype(np.float32), rate)
+    assert onsets.voiced_fraction(2.0, 5.0) > 0.95
+    assert onsets.voiced_fraction(6.0, 9.0) < 0.05
+    assert onsets.voiced_fraction(1.0, 7.0) == pytest.approx(0.5, abs=0.05)
+    # room tone alone has no pauses to tell speech from
+    assert SpeechOnsets(room.astype(np.float32), rate).voiced_fraction(0.0, 5.0) is None

@@ -33,7 +33,7 @@ import numpy as np
 
 from audio_pipeline.align.confirm import confirm_by_ear, confirm_sentences
 from audio_pipeline.align.context import Context
-from audio_pipeline.align.issues import detect_issues
+from audio_pipeline.align.issues import detect_issues, drop_voiced_pauses
 from audio_pipeline.align.phrases import merge_garbles, merge_substitutions
 from audio_pipeline.align.retakes import find_retakes
 from audio_pipeline.align.textnorm import text_tokens
@@ -74,6 +74,7 @@ def align(
     audio_duration: float | None = None,
     onsets: OnsetFinder | None = None,
     scorer: SpanScorer | None = None,
+    voiced: Callable[[float, float], float | None] | None = None,
 ) -> Alignment:
     """Align Whisper's words to the article; everything in the result is derived here.
 
@@ -83,7 +84,9 @@ def align(
     over the recording) gives the speech onset near a time; without it a word after a
     pause starts ``ONSET_LEAD`` before Whisper's time. ``scorer`` (the transcribing
     model, see ``verify``) checks every candidate issue against the audio; without it
-    the confidences come from the text features alone.
+    the confidences come from the text features alone. ``voiced`` (the share of an
+    interval at speech level: ``SpeechOnsets.voiced_fraction``) keeps gaps full of
+    speech Whisper did not transcribe from being reported as long pauses.
     """
     words = _sanitize_times(transcript, onsets, audio_duration or transcript.duration)
     duration = audio_duration or transcript.duration or (words[-1].end if words else 0.0)
@@ -98,6 +101,8 @@ def align(
         _sentence_onsets(ctx, timed_words, sentences, onsets)
     ctx.timed_words, ctx.sentences = timed_words, sentences
     issues = merge_garbles(merge_substitutions(ctx, detect_issues(ctx)))
+    if voiced is not None:
+        issues = drop_voiced_pauses(issues, voiced)
     if scorer is not None:
         issues = confirm_sentences(ctx, scorer, duration, issues)
         issues = verify_issues(ctx.words, issues, duration, scorer, _article_words(ctx))

@@ -37,6 +37,7 @@ Issue rules (times in seconds of the raw recording):
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.language import profile
@@ -303,6 +304,23 @@ def _skipped(ctx: Context, garbled_words: set[int]) -> list[NarrationIssue]:
                     )
                 )
             i = e
+    return out
+
+
+VOICED_GAP = 0.5  # share of a gap at speech level over which it is speech, not a pause
+
+
+def drop_voiced_pauses(issues: list[NarrationIssue],
+                       voiced: Callable[[float, float], float | None]) -> list[NarrationIssue]:
+    """Long pauses whose gap the audio shows is mostly speech: where Whisper could not
+    transcribe a stretch (a voice it hears badly) its words leave a gap full of voice,
+    which is no silence to cut. ``voiced`` (onsets.SpeechOnsets.voiced_fraction) gives
+    the share of an interval at speech level; a pause with a breath or a click stays."""
+    out = []
+    for issue in issues:
+        share = voiced(issue.start, issue.end) if issue.type == "long_pause" else None
+        if share is None or share <= VOICED_GAP:
+            out.append(issue)
     return out
 
 

@@ -82,6 +82,14 @@ class SpeechOnsets:
         best = max(edges, key=score)[0]
         return self._first_sample(best)
 
+    def voiced_fraction(self, start: float, end: float) -> float | None:
+        """The share of [start, end] at speech level (above the onset threshold), or None
+        when the audio shows no clear pauses to tell speech from."""
+        lo, hi = max(0, int(start / FRAME)), min(len(self.db), int(end / FRAME))
+        if not self.usable or hi <= lo:
+            return None
+        return float(np.mean(self.db[lo:hi] >= self.threshold))
+
     def _first_sample(self, frame: int) -> float:
         """The first sample above the threshold's amplitude in the edge frame: the onset
         to the sample, not to the frame."""

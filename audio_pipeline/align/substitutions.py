@@ -13,21 +13,23 @@ from bisect import bisect_left, bisect_right
 
 from audio_pipeline.align.context import Context
 from audio_pipeline.align.language import profile
-from audio_pipeline.align.misread import REPORTED, misread_confidence
+from audio_pipeline.align.misread import REPORTED, dissimilarity, misread_confidence
 from audio_pipeline.align.textnorm import text_tokens
 from audio_pipeline.types import NarrationIssue, Word
 
 
 def _neighbour_heard(ctx: Context, wi: int, heard: str) -> bool:
-    """Whether ``heard`` is an article word next to word ``wi`` (within two words).
-    Then the pairing is off by a word ("that" paired with "investigation" in "The
-    investigation that followed", where Whisper merged or dropped a word nearby), and
-    the audio would confirm the heard word, which the narrator did read, in its place."""
-    toks = "".join(text_tokens(heard, ctx.language))
+    """Whether ``heard`` is an article word next to word ``wi`` (within two words), as
+    written or misheard the way Whisper mishears (``dissimilarity`` 0: "инстагументами"
+    for "инструментами"). Then the pairing is off by a word ("that" paired with
+    "investigation" in "The investigation that followed", where Whisper merged or
+    dropped a word nearby), and the audio would confirm the heard word, which the
+    narrator did read, in its place."""
+    if not "".join(text_tokens(heard, ctx.language)):
+        return False
     words = ctx.source.words
-    return bool(toks) and any("".join(words[j].spoken) == toks
-                              for j in range(max(0, wi - 2), min(len(words), wi + 3))
-                              if j != wi)
+    return any(dissimilarity(words[j].text, heard, ctx.language) == 0.0
+               for j in range(max(0, wi - 2), min(len(words), wi + 3)) if j != wi)
 
 
 def substituted(ctx: Context) -> list[NarrationIssue]:

@@ -243,9 +243,9 @@ def verify_issues(words: Sequence[Word], issues: Sequence[NarrationIssue], durat
             continue
         h0, h1 = heard_span(words, issue)
         context: Sequence[Word] = words
-        if issue.type == "inserted" and article_words is not None:
-            context, h0, h1 = _in_article_context(article_words, words[h0:h1], issue)
         article = "" if issue.type == "inserted" else issue.expected
+        if issue.type == "inserted" and article_words is not None:
+            context, h0, h1, article = _in_article_context(article_words, words[h0:h1], issue)
         try:
             window, article_text, heard_text = build_candidates(
                 context, h0, h1, article, duration)
@@ -262,11 +262,19 @@ def verify_issues(words: Sequence[Word], issues: Sequence[NarrationIssue], durat
 
 
 def _in_article_context(article_words: Sequence[Word], extra: Sequence[Word],
-                        issue: NarrationIssue) -> tuple[list[Word], int, int]:
+                        issue: NarrationIssue) -> tuple[list[Word], int, int, str]:
+    """The extra speech among the article's words around it: (context, h0, h1, the
+    article's text in its place). That text is the article words timed inside the
+    span: Whisper wrote nothing for them (they were placed there by their neighbours),
+    so if they were read, the extra speech is them garbled ("'est vrai aussi que je"
+    for "réussite"), and the question is whether the audio holds more than they say."""
     eps = 1e-3
     before = [w for w in article_words if w.end <= issue.start + eps]
     after = [w for w in article_words if w.start >= issue.end - eps]
-    return [*before, *extra, *after], len(before), len(before) + len(extra)
+    inside = [w for w in article_words
+              if w.end > issue.start + eps and w.start < issue.end - eps]
+    return ([*before, *extra, *after], len(before), len(before) + len(extra),
+            " ".join(w.text for w in inside))
 
 
 def heard_span(words: Sequence[Word], issue: NarrationIssue) -> tuple[int, int]:
