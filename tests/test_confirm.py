@@ -169,15 +169,21 @@ class _ReadingScorer:
         return 6.0 if left_out in article and left_out not in heard else 0.0
 
 
-def test_a_sentence_left_out_among_sentences_whisper_garbled_is_the_skip():
-    # the narrator left the middle one of three sentences out, and Whisper garbled the
-    # two read either side: no reading of all three matches the speech, the two do
+def _left_out_among_garbles() -> Narration:
+    """LEFT_OUT not read; the two GARBLED_AROUND sentences read, and garbled by Whisper."""
     n = Narration()
     for text in SENTENCES:
         if text in GARBLED_AROUND:
             n.say(GARBLE, key=text)
         elif text != LEFT_OUT:
             n.say(text)
+    return n
+
+
+def test_a_sentence_left_out_among_sentences_whisper_garbled_is_the_skip():
+    # the narrator left the middle one of three sentences out, and Whisper garbled the
+    # two read either side: no reading of all three matches the speech, the two do
+    n = _left_out_among_garbles()
     scorer = _ReadingScorer()
     result = align(n.transcript(), SOURCE, scorer=scorer)
     status = {s.text: s.status for s in result.sentences}
@@ -196,12 +202,7 @@ def test_a_sentence_left_out_among_sentences_whisper_garbled_is_the_skip():
 
 
 def test_no_reading_of_a_garbled_run_the_audio_likes_keeps_the_skips_as_they_were():
-    n = Narration()
-    for text in SENTENCES:
-        if text in GARBLED_AROUND:
-            n.say(GARBLE, key=text)
-        elif text != LEFT_OUT:
-            n.say(text)
+    n = _left_out_among_garbles()
     result = align(n.transcript(), SOURCE, scorer=Scorer({"Zq": 3.0}))
     assert all(s.status == "skipped" for s in result.sentences
                if s.text in (*GARBLED_AROUND, LEFT_OUT))

@@ -166,8 +166,7 @@ def confirm_sentences(ctx: Context, scorer: SpanScorer, duration: float,
         whole = _compare(ctx, scorer, duration, (h0, h1), list(range(i, j)))
         if whole is not None and whole[0] <= floor:
             _read_across(ctx, list(range(i, j)), heard[0].start, heard[-1].end)
-            issues = [x for x in issues
-                      if not (x.type in _GARBLE_ISSUES and _inside(x, zone))]
+            issues = _without_garbles(issues, zone)
             continue
         best: tuple[float, tuple[int, int], list[int], str] | None = None
         for left_out, kept in _readings(ctx, run, i, j):
@@ -176,8 +175,7 @@ def confirm_sentences(ctx: Context, scorer: SpanScorer, duration: float,
                 best = (found[0], left_out, kept, found[1])
         if best is not None:
             _, left_out, kept, without = best
-            issues = [x for x in issues
-                      if not (x.type in _GARBLE_ISSUES and _inside(x, zone))]
+            issues = _without_garbles(issues, zone)
             issues.append(_skip_in_reading(ctx, scorer, duration, (h0, h1), left_out,
                                            kept, without))
             issues.sort(key=lambda x: (x.start, x.end))
@@ -193,9 +191,9 @@ def confirm_sentences(ctx: Context, scorer: SpanScorer, duration: float,
 
 def _compare(ctx: Context, scorer: SpanScorer, duration: float, span: tuple[int, int],
              kept: list[int]) -> tuple[float, str] | None:
-    """(ratio, the article candidate) for the article words ``kept`` against what Whisper
-    wrote in ``span`` (transcript words); None where that speech is no garbling of them
-    (SOUND_RATIO) or it cannot be scored."""
+    """(llr, the article candidate) for the article words ``kept`` against what Whisper
+    wrote in ``span`` (transcript words), as a SpanScorer answers with ``acoustic``;
+    None where that speech is no garbling of them (SOUND_RATIO) or cannot be scored."""
     h0, h1 = span
     article = " ".join(ctx.source.words[w].text for w in kept)
     ratio = sum(len(w.text.strip()) for w in ctx.words[h0:h1]) / max(1, len(article))
@@ -260,6 +258,12 @@ def _skip_in_reading(ctx: Context, scorer: SpanScorer, duration: float,
         return NarrationIssue("skipped", at, at, a, expected, "", base)
     return NarrationIssue("skipped", at, at, a, expected, "",
                           round(verified_confidence("skipped", base, llr), 4), round(llr, 3))
+
+
+def _without_garbles(issues: list[NarrationIssue],
+                     zone: tuple[float, float]) -> list[NarrationIssue]:
+    """The issues less those the garbled speech in ``zone`` gave rise to."""
+    return [x for x in issues if not (x.type in _GARBLE_ISSUES and _inside(x, zone))]
 
 
 def _inside(issue: NarrationIssue, zone: tuple[float, float]) -> bool:
