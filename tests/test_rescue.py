@@ -158,7 +158,7 @@ def portuguese(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """espeak-ng's Portuguese reading of tests/fixtures/languages/pt.md, as the language
     tests make it: the ``base`` model's greedy decoding loops over its first 30 s window,
     every temperature fallback is worse, and Whisper drops the window as silence."""
-    text = _script("pt")[0]
+    text = _script("pt").text
     return synthesize(text, tmp_path_factory.mktemp("pt") / "pt.wav", speed=150, voice="pt")
 
 
