@@ -87,25 +87,24 @@ def stage_fraction(stage: str) -> float:
 def make_transcriber(
     config: PodcastConfig, *, allow_download: bool = False, threads: int | None = None
 ) -> Transcriber:
-    """The engine the config names; ``threads`` per model (None: every core)."""
-    from audio_pipeline.episode_language import is_auto
+    """The engine the config names; ``threads`` per model (None: every core).
 
-    language = None if is_auto(config.language) else config.language
+    It is made for no language: each episode's language is decided by
+    ``episode_language.choose_language``, whose ``for_language`` hands an English-only
+    model's other languages to the multilingual one. Made for the config's language, an
+    English-only model told ``--language fr`` would refuse instead of handing over."""
     if config.engine == "faster-whisper":
         from audio_pipeline.transcribe.fast import FasterWhisperTranscriber
 
         return FasterWhisperTranscriber(
-            config.model, language=language, threads=threads, vad=config.vad,
+            config.model, threads=threads, vad=config.vad,
             compute_type=None if config.compute_type == "auto" else config.compute_type,
         )
     if config.vad:
         raise ConfigError("vad: silence skipping needs engine = \"faster-whisper\"", config.path)
     from audio_pipeline.transcribe.engine import WhisperTranscriber  # loads torch lazily
 
-    return WhisperTranscriber(
-        config.model, language=language, threads=threads,
-        allow_download=allow_download,
-    )
+    return WhisperTranscriber(config.model, threads=threads, allow_download=allow_download)
 
 
 def episode_fingerprint(

@@ -175,3 +175,30 @@ def test_either_engine_detects_the_language_and_hands_over_to_the_multilingual_m
     assert any("multilingual" in n for n in chosen.notices)
     words = " ".join(w.text for w in chosen.transcriber.transcribe(decode_speech(wav)).words)
     assert "modelos" in words.lower()  # Spanish, not an English translation
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["openai-whisper", "faster-whisper"])
+def test_a_language_the_user_names_hands_an_english_only_model_over_too(
+    engine: str, tmp_path: Path
+) -> None:
+    # `process fr.wav --language fr` with the default tiny.en: the flag sets the config's
+    # language, and the engine made for it used to refuse ("tiny.en is English-only")
+    from conftest import synthesize
+
+    from audio_pipeline.episode_language import choose_language
+    from audio_pipeline.media import decode_speech
+    from audio_pipeline.metadata.config import load_config, with_overrides
+    from audio_pipeline.metadata.manifest import build_episode
+    from audio_pipeline.pipeline import make_transcriber
+
+    wav = synthesize("Les modèles de langage sont devenus des outils ordinaires.",
+                     tmp_path / "fr.wav", speed=150, voice="fr")
+    config = with_overrides(load_config(None), engine=engine, language="fr")
+    episode = build_episode(wav, config, source=FIXTURES / "fr.md", title="fr")
+    assert episode.meta.language == "fr"
+    chosen = choose_language(episode, decode_speech(wav), make_transcriber(config))
+    assert (chosen.transcribe, chosen.check) == ("fr", "fr")
+    assert chosen.transcriber.model_name == "base" and chosen.transcriber.language == "fr"
+    assert any("multilingual" in n for n in chosen.notices)
+    assert chosen.transcriber.transcribe(decode_speech(wav)).words
